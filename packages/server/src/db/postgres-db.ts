@@ -1,0 +1,57 @@
+import pg from 'pg';
+import type { Db, Queryable, QueryResult } from './db.ts';
+
+// PostgreSQL int8 (count(*), bigserial) arrives as a string from pg but as a
+// number from PGlite; Palisade's int8 values (sequence numbers, counters) stay
+// far below 2^53, so parse them as numbers and keep both drivers alike.
+const INT8_OID = 20;
+const parseInt8 = (value: string): number => Number.parseInt(value, 10);
+
+function wrap(client: pg.Pool | pg.PoolClient): Queryable {
+  return {
+    async query<Row>(sql: string, params: readonly unknown[] = []): Promise<QueryResult<Row>> {
+      const result = await client.query({
+        text: sql,
+        values: params as unknown[],
+        types: { getTypeParser: typeParser },
+      });
+      return { rows: result.rows as Row[], rowCount: result.rowCount ?? result.rows.length };
+    },
+    async exec(sql: string): Promise<void> {
+      await client.query(sql);
+    },
+  };
+}
+
+function typeParser(oid: number, format?: string): (value: string) => unknown {
+  if (oid === INT8_OID) return parseInt8;
+  return pg.types.getTypeParser(oid, format as 'text');
+}
+
+export async function openPostgresDb(connectionString: string, options: { max?: number } = {}): Promise<Db> {
+  const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
+  // Fail at start, with the server's own message, rather than at the first request.
+  const probe = await pool.connect();
+  probe.release();
+  const base = wrap(pool);
+  return {
+    kind: 'postgres',
+    query: base.query,
+    exec: base.exec,
+    async transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T> {
+      const client = await pool.connect();
+      try {
+        await client.query('BEGIN');
+        const result = await fn(wrap(client));
+        await client.query('COMMIT');
+        return result;
+      } catch (error) {
+        await client.query('ROLLBACK').catch(() => undefined);
+        throw error;
+      } finally {
+        client.release();
+      }
+    },
+    close: () => pool.end(),
+  };
+}

@@ -1,0 +1,40 @@
+import type { AuthErrorCode, OperatorErrorCode } from '../operators/operator-errors.ts';
+import type { RequestErrorCode } from './request-error.ts';
+
+/** Every error code that can reach an HTTP client. */
+export type HttpErrorCode = RequestErrorCode | AuthErrorCode | OperatorErrorCode;
+
+/**
+ * The one place where error codes become HTTP status codes. A code missing
+ * here does not compile; docs/errors.md lists the same codes, and a test keeps
+ * the two in step.
+ */
+export const ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
+  MALFORMED_JSON: 400,
+  VALIDATION_FAILED: 400,
+  UNSUPPORTED_MEDIA_TYPE: 415,
+  BODY_TOO_LARGE: 413,
+  ROUTE_NOT_FOUND: 404,
+  CLIENT_CERTIFICATE_REQUIRED: 401,
+  NOT_READY: 503,
+  INTERNAL: 500,
+
+  UNAUTHENTICATED: 401,
+  INVALID_CREDENTIALS: 401,
+  CREDENTIAL_EXPIRED: 401,
+  LOGIN_THROTTLED: 429,
+  FORBIDDEN: 403,
+  CSRF_TOKEN_INVALID: 403,
+  PASSWORD_CHANGE_REQUIRED: 403,
+
+  OPERATOR_EXISTS: 409,
+  OPERATOR_NOT_FOUND: 404,
+  PASSWORD_POLICY: 400,
+  TOKEN_NOT_FOUND: 404,
+  ROLE_NOT_GRANTABLE: 403,
+  LAST_ADMIN: 409,
+};
+
+export function isHttpErrorCode(code: string): code is HttpErrorCode {
+  return Object.hasOwn(ERROR_STATUS, code);
+}

@@ -1,0 +1,17 @@
+import type {} from '@fastify/cookie';
+import type {} from '@fastify/swagger';
+import type { RouteAccess } from '../operators/permissions.ts';
+import type { Principal } from '../operators/principal.ts';
+
+declare module 'fastify' {
+  interface FastifyContextConfig {
+    /** Who may call the route: checked by the authentication hook; required on every operator route. */
+    access?: RouteAccess;
+    /** Routes an operator may use before changing a one-time password. */
+    allowDuringPasswordChange?: boolean;
+  }
+  interface FastifyRequest {
+    /** Set by the authentication hook for every non-public operator route. */
+    principal: Principal | undefined;
+  }
+}

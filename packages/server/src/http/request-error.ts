@@ -1,0 +1,14 @@
+import { PalisadeError } from '@palisade/core';
+
+export type RequestErrorCode =
+  | 'MALFORMED_JSON'
+  | 'VALIDATION_FAILED'
+  | 'UNSUPPORTED_MEDIA_TYPE'
+  | 'BODY_TOO_LARGE'
+  | 'ROUTE_NOT_FOUND'
+  | 'CLIENT_CERTIFICATE_REQUIRED'
+  | 'NOT_READY'
+  | 'INTERNAL';
+
+/** Problems with the request itself, found before any domain logic runs. */
+export class RequestError extends PalisadeError<RequestErrorCode> {}

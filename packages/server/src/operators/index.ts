@@ -1,0 +1,16 @@
+export { registerAuthRoutes } from './auth-routes.ts';
+export { CSRF_HEADER, installOperatorAuthentication, principalOf, SESSION_COOKIE } from './authenticate.ts';
+export type { ApiTokenInfo, IssuedSession, SessionPolicy } from './credentials.ts';
+export { DEFAULT_SESSION_POLICY, OperatorCredentials } from './credentials.ts';
+export type { LoginThrottlePolicy } from './login-throttle.ts';
+export { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from './login-throttle.ts';
+export type { AuthErrorCode, OperatorErrorCode } from './operator-errors.ts';
+export { AuthError, OperatorError } from './operator-errors.ts';
+export { registerOperatorRoutes } from './operator-routes.ts';
+export type { CreatedOperator, Operator } from './operator-service.ts';
+export { OperatorDirectory } from './operator-service.ts';
+export { hashPassword, SCRYPT_PARAMS, verifyPassword } from './password-hasher.ts';
+export type { Permission, RouteAccess } from './permissions.ts';
+export { PERMISSIONS, ROLE_PERMISSIONS, roleAllows } from './permissions.ts';
+export type { Principal } from './principal.ts';
+export { registerTokenRoutes } from './token-routes.ts';

@@ -1,0 +1,89 @@
+import fastifyCookie from '@fastify/cookie';
+import fastifySwagger from '@fastify/swagger';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { registerAuditRoutes } from '../audit/index.ts';
+import '../http/fastify-augment.ts';
+import { installProblemHandlers } from '../http/problem.ts';
+import { RequestError } from '../http/request-error.ts';
+import {
+  installOperatorAuthentication,
+  registerAuthRoutes,
+  registerOperatorRoutes,
+  registerTokenRoutes,
+} from '../operators/index.ts';
+import { createFastify } from './http-options.ts';
+import type { PanelServices } from './services.ts';
+
+export interface OperatorAppOptions {
+  readonly services: PanelServices;
+  readonly logger: Logger;
+  readonly bodyLimit: number;
+  readonly sessionTtlSeconds: number;
+  readonly tls?: { readonly key: string; readonly cert: string };
+  /** False while starting or draining: /readyz answers 503. */
+  readonly isReady: () => boolean;
+}
+
+/** The operator listener: HTTPS, operator sessions or API tokens, the REST API. */
+export async function buildOperatorApp(options: OperatorAppOptions): Promise<FastifyInstance> {
+  const { services } = options;
+  const app = createFastify({
+    bodyLimit: options.bodyLimit,
+    logger: options.logger.child({ listener: 'operator' }),
+    tls: options.tls ? { key: options.tls.key, cert: options.tls.cert, minVersion: 'TLSv1.2' } : undefined,
+  });
+  // Only JSON bodies: a text/plain body is a 415, not something to coerce.
+  app.removeContentTypeParser('text/plain');
+  installProblemHandlers(app);
+  app.addHook('onSend', async (request, reply) => {
+    void reply.header('x-request-id', request.id);
+    void reply.header('cache-control', 'no-store');
+    void reply.header('x-content-type-options', 'nosniff');
+  });
+  await app.register(fastifyCookie);
+  await app.register(fastifySwagger, {
+    openapi: {
+      openapi: '3.1.0',
+      info: { title: 'Palisade operator API', version: '1' },
+      components: {
+        securitySchemes: {
+          bearer: { type: 'http', scheme: 'bearer', description: 'API token or session token' },
+          session: { type: 'apiKey', in: 'cookie', name: '__Host-palisade_session' },
+        },
+      },
+      security: [{ bearer: [] }, { session: [] }],
+    },
+  });
+  installOperatorAuthentication(app, services.credentials, services.audit);
+
+  app.get(
+    '/healthz',
+    { config: { access: 'public' }, schema: { tags: ['health'], summary: 'Process is alive' } },
+    async () => ({
+      status: 'ok',
+    }),
+  );
+  app.get(
+    '/readyz',
+    {
+      config: { access: 'public' },
+      schema: { tags: ['health'], summary: 'Ready to serve: database reachable, not draining' },
+    },
+    async () => {
+      if (!options.isReady()) throw new RequestError('NOT_READY', 'the panel is starting or shutting down');
+      await services.db.query('SELECT 1');
+      return { status: 'ready' };
+    },
+  );
+  app.get('/v1/openapi.json', { config: { access: 'public' }, schema: { hide: true } }, async () =>
+    app.swagger(),
+  );
+
+  registerAuthRoutes(app, services.credentials, options.sessionTtlSeconds);
+  registerOperatorRoutes(app, services.operators);
+  registerTokenRoutes(app, services.credentials);
+  registerAuditRoutes(app, services.audit);
+  await app.ready();
+  return app;
+}

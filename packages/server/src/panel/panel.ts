@@ -1,0 +1,241 @@
+import { mkdir, writeFile } from 'node:fs/promises';
+import type { AddressInfo } from 'node:net';
+import { join } from 'node:path';
+import type { FastifyInstance } from 'fastify';
+import type { DestinationStream } from 'pino';
+import { AuditLog } from '../audit/index.ts';
+import type { PanelConfig } from '../config/index.ts';
+import { type Db, migrate, openPgliteDb, openPostgresDb } from '../db/index.ts';
+import {
+  DEFAULT_LOGIN_THROTTLE,
+  LoginThrottle,
+  OperatorCredentials,
+  OperatorDirectory,
+} from '../operators/index.ts';
+import {
+  ensureCaHierarchy,
+  issueLeafWithNewKey,
+  type KeyPassphrase,
+  resolveKeyPassphrase,
+  sha256Fingerprint,
+} from '../pki/index.ts';
+import { acquireDataDirLock } from './data-dir-lock.ts';
+import { buildDeviceApp } from './device-app.ts';
+import { createLogger, type Logger } from './logger.ts';
+import { buildOperatorApp } from './operator-app.ts';
+import type { PanelServices } from './services.ts';
+
+export interface PanelSecrets {
+  /** PALISADE_KEY_PASSPHRASE */
+  readonly keyPassphrase?: string | undefined;
+  /** PALISADE_BOOTSTRAP_ADMIN_PASSWORD */
+  readonly bootstrapAdminPassword?: string | undefined;
+}
+
+export interface StartPanelOptions {
+  readonly config: PanelConfig;
+  readonly secrets?: PanelSecrets;
+  /** Where structured logs go (default: stdout). */
+  readonly logDestination?: DestinationStream;
+  /** Human-facing start-up notes (URLs, the one-time password); default: stderr. Never the structured log. */
+  readonly announce?: (text: string) => void;
+  /** A database opened by the caller (tests); otherwise chosen by the configuration. */
+  readonly db?: Db;
+  readonly now?: () => Date;
+}
+
+export interface StartupFacts {
+  readonly operatorUrl: string;
+  readonly deviceUrl: string;
+  readonly rootCaPath: string;
+  readonly rootCaFingerprint: string;
+  readonly database: 'pglite' | 'postgres';
+  readonly passphraseSource: KeyPassphrase['source'];
+  /** Only on the very first start without a bootstrap password; printed once, never stored. */
+  readonly firstAdmin?: { readonly username: string; readonly oneTimePassword?: string };
+}
+
+export interface RunningPanel {
+  readonly facts: StartupFacts;
+  readonly services: PanelServices;
+  readonly operatorApp: FastifyInstance;
+  readonly deviceApp: FastifyInstance;
+  readonly logger: Logger;
+  /** Stops accepting work, drains in-flight requests, closes the database, releases the data directory. */
+  close(): Promise<void>;
+}
+
+function urlOf(app: FastifyInstance, host: string): string {
+  const address = app.server.address() as AddressInfo;
+  return `https://${host}:${address.port}`;
+}
+
+/**
+ * `palisade server`: everything the panel does at start, in order. The first
+ * start on an empty data directory also creates the CA hierarchy and the
+ * first admin account.
+ */
+export async function startPanel(options: StartPanelOptions): Promise<RunningPanel> {
+  const { config } = options;
+  const now = options.now ?? (() => new Date());
+  const logger = createLogger(config.logLevel, options.logDestination);
+  const announce = options.announce ?? ((text: string) => process.stderr.write(text));
+  await mkdir(config.dataDir, { recursive: true, mode: 0o700 });
+  const lock = await acquireDataDirLock(config.dataDir, 'palisade server');
+  const cleanup: Array<() => Promise<void>> = [() => lock.release()];
+  const runCleanup = async () => {
+    for (const step of cleanup.reverse())
+      await step().catch((error: unknown) => logger.error({ err: error }, 'shutdown step failed'));
+  };
+  try {
+    const db =
+      options.db ??
+      (config.databaseUrl
+        ? await openPostgresDb(config.databaseUrl)
+        : await openPgliteDb({ dataDir: join(config.dataDir, 'pgdata') }));
+    cleanup.push(() => db.close());
+    const { applied } = await migrate(db);
+    if (applied.length > 0) logger.info({ applied }, 'database migrated');
+
+    const passphrase = await resolveKeyPassphrase(config.dataDir, options.secrets?.keyPassphrase);
+    const ca = await ensureCaHierarchy(db, passphrase.value, { organization: config.organization }, now());
+    const audit = new AuditLog(db, { now });
+    const operators = new OperatorDirectory(db, audit);
+    const throttle = new LoginThrottle(
+      {
+        ...DEFAULT_LOGIN_THROTTLE,
+        maxFailures: config.loginMaxFailures,
+        lockoutSeconds: config.loginLockoutSeconds,
+      },
+      now,
+    );
+    const credentials = new OperatorCredentials(
+      db,
+      audit,
+      throttle,
+      { ttlSeconds: config.sessionTtlSeconds, idleSeconds: config.sessionIdleSeconds },
+      now,
+    );
+    const services: PanelServices = { db, audit, operators, credentials, ca };
+    const firstAdmin = await operators.bootstrapFirstAdmin(options.secrets?.bootstrapAdminPassword);
+
+    const caDir = join(config.dataDir, 'ca');
+    await mkdir(caDir, { recursive: true, mode: 0o755 });
+    const rootCaPath = join(caDir, 'root-ca.pem');
+    await writeFile(rootCaPath, ca.root.certificatePem, { mode: 0o644 });
+    await writeFile(join(caDir, 'issuing-ca.pem'), ca.issuing.certificatePem, { mode: 0o644 });
+
+    // Listener certificates are re-issued at every start and their keys live only in memory;
+    // clients pin the root CA, not these.
+    const altNames = [...new Set([...config.hosts, 'localhost', '127.0.0.1', '::1'])];
+    const chain = (pem: string) => pem + ca.issuing.certificatePem;
+    const operatorTls = await issueLeafWithNewKey(
+      ca.issuing,
+      { commonName: 'Palisade operator API', usage: 'server', altNames, validityDays: 90 },
+      now(),
+    );
+    const deviceTls = await issueLeafWithNewKey(
+      ca.issuing,
+      { commonName: 'Palisade device API', usage: 'server', altNames, validityDays: 90 },
+      now(),
+    );
+
+    let ready = false;
+    const operatorApp = await buildOperatorApp({
+      services,
+      logger,
+      bodyLimit: config.bodyLimit,
+      sessionTtlSeconds: config.sessionTtlSeconds,
+      tls: { key: operatorTls.privateKeyPem, cert: chain(operatorTls.certificatePem) },
+      isReady: () => ready,
+    });
+    cleanup.push(() => operatorApp.close());
+    const deviceApp = await buildDeviceApp({
+      services,
+      logger,
+      bodyLimit: config.bodyLimit,
+      tls: { key: deviceTls.privateKeyPem, cert: chain(deviceTls.certificatePem) },
+    });
+    cleanup.push(() => deviceApp.close());
+    await operatorApp.listen({ port: config.operatorPort, host: config.bind });
+    await deviceApp.listen({ port: config.devicePort, host: config.bind });
+
+    const publicHost = config.hosts[0] ?? 'localhost';
+    const facts: StartupFacts = {
+      operatorUrl: urlOf(operatorApp, publicHost),
+      deviceUrl: urlOf(deviceApp, publicHost),
+      rootCaPath,
+      rootCaFingerprint: sha256Fingerprint(ca.root.certificate),
+      database: db.kind,
+      passphraseSource: passphrase.source,
+      ...(firstAdmin
+        ? {
+            firstAdmin: {
+              username: firstAdmin.operator.username,
+              ...(firstAdmin.oneTimePassword === undefined
+                ? {}
+                : { oneTimePassword: firstAdmin.oneTimePassword }),
+            },
+          }
+        : {}),
+    };
+    announce(startupNotice(facts));
+    logger.info(
+      {
+        operatorUrl: facts.operatorUrl,
+        deviceUrl: facts.deviceUrl,
+        database: facts.database,
+        rootCaPath,
+        rootCaFingerprint: facts.rootCaFingerprint,
+      },
+      'panel ready',
+    );
+    ready = true;
+
+    let closing: Promise<void> | undefined;
+    return {
+      facts,
+      services,
+      operatorApp,
+      deviceApp,
+      logger,
+      close() {
+        ready = false;
+        closing ??= runCleanup().then(() => logger.info('panel stopped'));
+        return closing;
+      },
+    };
+  } catch (error) {
+    await runCleanup();
+    throw error;
+  }
+}
+
+/** What a person starting the panel needs to read; the one-time password appears here and nowhere else. */
+export function startupNotice(facts: StartupFacts): string {
+  const lines = [
+    '',
+    `Palisade panel is up (${facts.database === 'pglite' ? 'embedded database' : 'PostgreSQL'}).`,
+    `  operator API and dashboard: ${facts.operatorUrl}`,
+    `  device API (mutual TLS):    ${facts.deviceUrl}`,
+    `  root CA certificate:        ${facts.rootCaPath}`,
+    `  root CA SHA-256:            ${facts.rootCaFingerprint}`,
+  ];
+  if (facts.passphraseSource !== 'env') {
+    lines.push(
+      '',
+      'WARNING: the CA keys are encrypted with a passphrase generated into the data directory.',
+      '         Anyone with a copy of that directory has the keys. In production, set',
+      '         PALISADE_KEY_PASSPHRASE from a secret store.',
+    );
+  }
+  if (facts.firstAdmin?.oneTimePassword !== undefined) {
+    lines.push(
+      '',
+      `First admin account: ${facts.firstAdmin.username}`,
+      `One-time password:   ${facts.firstAdmin.oneTimePassword}`,
+      'It is shown only this once and must be changed at the first login.',
+    );
+  }
+  return `${lines.join('\n')}\n\n`;
+}
