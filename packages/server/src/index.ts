@@ -2,8 +2,15 @@ export type { AuditEntry, AuditVerification } from './audit/index.ts';
 export { AuditLog } from './audit/index.ts';
 export type { PanelConfig } from './config/index.ts';
 export { ConfigError, defaultPanelConfig, loadPanelConfig, panelHelp } from './config/index.ts';
-export type { Db } from './db/index.ts';
-export { migrate, openPgliteDb, openPostgresDb, StorageError } from './db/index.ts';
+export type { Db, PgliteDb } from './db/index.ts';
+export {
+  loadMigrations,
+  migrate,
+  migrationsFingerprint,
+  openPgliteDb,
+  openPostgresDb,
+  StorageError,
+} from './db/index.ts';
 export type { HttpErrorCode } from './http/error-status.ts';
 export { ERROR_STATUS } from './http/error-status.ts';
 export { OperatorDirectory } from './operators/index.ts';

@@ -15,8 +15,15 @@ function wrap(target: PGliteQueryable): Queryable {
   };
 }
 
+export interface PgliteDb extends Db {
+  /** A tarball of the data directory, loadable with `loadDataDir` (test templates, backups). */
+  dumpDataDir(): Promise<Blob>;
+}
+
 /** Embedded PostgreSQL (WASM). `dataDir` undefined means in memory. */
-export async function openPgliteDb(options: { dataDir?: string; loadDataDir?: Blob } = {}): Promise<Db> {
+export async function openPgliteDb(
+  options: { dataDir?: string; loadDataDir?: Blob } = {},
+): Promise<PgliteDb> {
   const pglite = await PGlite.create({
     ...(options.dataDir === undefined ? {} : { dataDir: options.dataDir }),
     ...(options.loadDataDir === undefined ? {} : { loadDataDir: options.loadDataDir }),
@@ -24,10 +31,11 @@ export async function openPgliteDb(options: { dataDir?: string; loadDataDir?: Bl
   return fromPglite(pglite);
 }
 
-export function fromPglite(pglite: PGlite): Db {
+export function fromPglite(pglite: PGlite): PgliteDb {
   const base = wrap(pglite);
   return {
     kind: 'pglite',
+    dumpDataDir: async () => (await pglite.dumpDataDir('gzip')) as Blob,
     query: base.query,
     exec: base.exec,
     transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),

@@ -1,0 +1,57 @@
+/**
+ * `npm test`: runs every test file with Node's own runner and explicit globs,
+ * and refuses a run that proves nothing: zero tests is a failure, and in
+ * strict mode (PALISADE_TEST_STRICT=1, set by CI) so is any skipped test.
+ *
+ * Extra arguments are passed to `node --test` (e.g. `npm test -- --test-name-pattern=audit`);
+ * file globs given as arguments replace the default ones.
+ */
+import { spawn } from 'node:child_process';
+
+const DEFAULT_GLOBS = ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts'];
+
+const args = process.argv.slice(2);
+const globs = args.filter((a) => !a.startsWith('-'));
+const flags = args.filter((a) => a.startsWith('-'));
+const strict = process.env.PALISADE_TEST_STRICT === '1';
+
+const child = spawn(
+  process.execPath,
+  [
+    '--test',
+    '--test-reporter=spec',
+    '--test-concurrency=2',
+    '--test-timeout=180000',
+    ...flags,
+    ...(globs.length > 0 ? globs : DEFAULT_GLOBS),
+  ],
+  { stdio: ['inherit', 'pipe', 'inherit'] },
+);
+
+let tail = '';
+child.stdout.on('data', (chunk: Buffer) => {
+  process.stdout.write(chunk);
+  tail = (tail + chunk.toString('utf8')).slice(-4000);
+});
+
+const exitCode: number = await new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
+
+function summary(name: string): number | undefined {
+  const match = new RegExp(`^\\S*\\s*${name} (\\d+)$`, 'm').exec(tail.replaceAll('\u001b[', '\n\u001b['));
+  return match?.[1] === undefined ? undefined : Number(match[1]);
+}
+
+const tests = summary('tests');
+const skipped = summary('skipped') ?? 0;
+const todo = summary('todo') ?? 0;
+if (tests === undefined || tests === 0) {
+  process.stderr.write('run-tests: the run executed no test; that is a failure\n');
+  process.exit(1);
+}
+if (strict && skipped + todo > 0) {
+  process.stderr.write(
+    `run-tests: strict mode: ${skipped} skipped and ${todo} todo test(s); every test must run\n`,
+  );
+  process.exit(1);
+}
+process.exit(exitCode);
