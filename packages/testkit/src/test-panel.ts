@@ -6,7 +6,7 @@ import { defaultPanelConfig, type PanelConfig, type RunningPanel, startPanel } f
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { openTestDatabase } from './test-database.ts';
 
-export const TEST_ADMIN_PASSWORD = 'test-admin-Passw0rd!';
+export const TEST_ADMIN_PASSWORD = 'Tr0ub4dor&3-horse-battery';
 
 /** Captures the panel's structured log lines so tests can assert on them. */
 export class LogCapture extends Writable {

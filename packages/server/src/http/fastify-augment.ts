@@ -10,6 +10,14 @@ declare module 'fastify' {
     /** Routes an operator may use before changing a one-time password. */
     allowDuringPasswordChange?: boolean;
   }
+  interface FastifyInstance {
+    /** Every operator route with its declared access, in registration order (for the permission tests and docs). */
+    operatorRoutes: ReadonlyArray<{
+      readonly method: string;
+      readonly url: string;
+      readonly access: RouteAccess;
+    }>;
+  }
   interface FastifyRequest {
     /** Set by the authentication hook for every non-public operator route. */
     principal: Principal | undefined;

@@ -40,11 +40,17 @@ export function installOperatorAuthentication(
   audit: AuditLog,
 ): void {
   app.decorateRequest('principal', undefined);
+  const routes: Array<{ method: string; url: string; access: RouteAccess }> = [];
+  app.decorate('operatorRoutes', routes);
 
   // A route without a declared access level is a bug that must not reach production: fail at start-up.
   app.addHook('onRoute', (route) => {
-    if (route.config?.access === undefined) {
+    const access = route.config?.access;
+    if (access === undefined) {
       throw new Error(`route ${String(route.method)} ${route.url} declares no access level`);
+    }
+    for (const method of [route.method].flat()) {
+      if (method !== 'HEAD') routes.push({ method, url: route.url, access });
     }
   });
 

@@ -13,7 +13,8 @@ export interface MintedSecret {
   readonly secretHash: Buffer;
 }
 
-const TOKEN_PATTERN = /^pls_(sess|tok)_([0-9a-f-]{36})_([0-9a-f]{64})$/;
+const TOKEN_PATTERN =
+  /^pls_(sess|tok)_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_([0-9a-f]{64})$/;
 
 export function mintSecret(kind: SecretKind): MintedSecret {
   const id = randomUUID();

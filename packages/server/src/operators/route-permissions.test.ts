@@ -1,0 +1,118 @@
+import assert from 'node:assert/strict';
+import { randomUUID } from 'node:crypto';
+import { after, before, describe, it } from 'node:test';
+import { OPERATOR_ROLES, type OperatorRole } from '@palisade/core';
+import { startTestPanel, type TestPanel } from '@palisade/testkit';
+import { type RouteAccess, roleAllows } from './permissions.ts';
+
+/**
+ * The reviewed access of every operator route. A route added without an entry
+ * here, or whose declared access drifts from it, fails this suite: changing
+ * who may do what is a decision someone must make on purpose.
+ */
+const EXPECTED_ACCESS: Readonly<Record<string, RouteAccess>> = {
+  'GET /healthz': 'public',
+  'GET /readyz': 'public',
+  'GET /v1/openapi.json': 'public',
+  'POST /v1/auth/login': 'public',
+  'POST /v1/auth/logout': 'authenticated',
+  'GET /v1/auth/me': 'authenticated',
+  'POST /v1/auth/password': 'authenticated',
+  'GET /v1/operators': 'operators:read',
+  'POST /v1/operators': 'operators:manage',
+  'POST /v1/operators/:username/disable': 'operators:manage',
+  'POST /v1/operators/:username/enable': 'operators:manage',
+  'POST /v1/operators/:username/reset-password': 'operators:manage',
+  'GET /v1/tokens': 'authenticated',
+  'POST /v1/tokens': 'authenticated',
+  'DELETE /v1/tokens/:id': 'authenticated',
+  'GET /v1/audit': 'audit:read',
+  'GET /v1/audit/verify': 'audit:read',
+};
+
+/** The least a request needs to get past authentication; bodies are deliberately incomplete. */
+function concrete(url: string): string {
+  return url.replace(':username', 'nobody-here').replace(':id', randomUUID());
+}
+
+describe('operator route permissions', () => {
+  let t: TestPanel;
+  const tokens = new Map<OperatorRole, string>();
+
+  before(async () => {
+    t = await startTestPanel();
+    for (const role of OPERATOR_ROLES) tokens.set(role, await t.operatorToken(`matrix-${role}`, role));
+  });
+  after(() => t[Symbol.asyncDispose]());
+
+  it('declares an access level for every route, matching the reviewed table', () => {
+    const declared = Object.fromEntries(t.app.operatorRoutes.map((r) => [`${r.method} ${r.url}`, r.access]));
+    assert.deepEqual(declared, EXPECTED_ACCESS);
+  });
+
+  it('refuses every non-public route without a credential: 401 problem and an audit entry', async () => {
+    for (const route of t.app.operatorRoutes.filter((r) => r.access !== 'public')) {
+      const response = await t.inject(route.method, concrete(route.url));
+      assert.equal(response.statusCode, 401, `${route.method} ${route.url}`);
+      assert.equal(response.json().code, 'UNAUTHENTICATED');
+      assert.match(String(response.headers['content-type']), /^application\/problem\+json/);
+      assert.equal(response.headers['www-authenticate'], 'Bearer realm="palisade"');
+    }
+    const audit = await t.panel.services.audit.list({ limit: 1000, action: 'auth.access' });
+    const refused = new Set(audit.filter((e) => e.outcome === 'failure').map((e) => e.target));
+    for (const route of t.app.operatorRoutes.filter((r) => r.access !== 'public')) {
+      assert.ok(
+        refused.has(`route:${route.method} ${route.url}`),
+        `no audit entry for ${route.method} ${route.url}`,
+      );
+    }
+  });
+
+  for (const role of OPERATOR_ROLES) {
+    it(`allows and denies each route for role ${role} exactly as the permission table says`, async () => {
+      const token = tokens.get(role) as string;
+      for (const route of t.app.operatorRoutes) {
+        // Logging out would end the session the rest of the walk uses.
+        if (route.url === '/v1/auth/logout') continue;
+        const response = await t.inject(route.method, concrete(route.url), {
+          token,
+          body: route.method === 'GET' ? undefined : {},
+        });
+        const label = `${role}: ${route.method} ${route.url} -> ${response.statusCode} ${response.body.slice(0, 120)}`;
+        if (roleAllows(role, route.access)) {
+          assert.ok(![401, 403].includes(response.statusCode), label);
+        } else {
+          assert.equal(response.statusCode, 403, label);
+          assert.equal(response.json().code, 'FORBIDDEN', label);
+        }
+      }
+    });
+  }
+
+  it('audits each denial with the actor and the route', async () => {
+    await t.inject('GET', '/v1/audit', { token: tokens.get('viewer') as string });
+    const [entry] = await t.panel.services.audit.list({
+      limit: 1,
+      action: 'auth.access',
+      actor: 'operator:matrix-viewer',
+    });
+    assert.equal(entry?.outcome, 'denied');
+    assert.equal(entry?.target, 'route:GET /v1/audit');
+    assert.deepEqual(entry?.details, { code: 'FORBIDDEN' });
+  });
+
+  it('lists every non-hidden route in the OpenAPI document', async () => {
+    const response = await t.inject('GET', '/v1/openapi.json');
+    assert.equal(response.statusCode, 200);
+    const document = response.json() as { openapi: string; paths: Record<string, Record<string, unknown>> };
+    assert.match(document.openapi, /^3\./);
+    for (const route of t.app.operatorRoutes) {
+      if (route.url === '/v1/openapi.json') continue;
+      const path = route.url.replace(/:(\w+)/g, '{$1}');
+      assert.ok(
+        document.paths[path]?.[route.method.toLowerCase()],
+        `${route.method} ${path} missing from OpenAPI`,
+      );
+    }
+  });
+});
