@@ -28,8 +28,18 @@ function typeParser(oid: number, format?: string): (value: string) => unknown {
   return pg.types.getTypeParser(oid, format as 'text');
 }
 
-export async function openPostgresDb(connectionString: string, options: { max?: number } = {}): Promise<Db> {
+export interface PostgresOptions {
+  readonly max?: number;
+  /** Told about errors on idle pooled connections (server restart, terminated backend). */
+  readonly onIdleError?: (error: Error) => void;
+}
+
+export async function openPostgresDb(connectionString: string, options: PostgresOptions = {}): Promise<Db> {
   const pool = new pg.Pool({ connectionString, max: options.max ?? 10 });
+  // Without a listener, an error on an idle connection (the server restarted, an
+  // administrator ended the backend) is an uncaught exception that kills the
+  // panel. pg has already dropped that connection; the next query opens a new one.
+  pool.on('error', (error) => options.onIdleError?.(error));
   // Fail at start, with the server's own message, rather than at the first request.
   const probe = await pool.connect();
   probe.release();
