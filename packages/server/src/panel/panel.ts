@@ -91,7 +91,10 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
     const db =
       options.db ??
       (config.databaseUrl
-        ? await openPostgresDb(config.databaseUrl)
+        ? await openPostgresDb(config.databaseUrl, {
+            onIdleError: (error) =>
+              logger.warn({ err: error }, 'an idle database connection failed; it will be replaced'),
+          })
         : await openPgliteDb({ dataDir: join(config.dataDir, 'pgdata') }));
     cleanup.push(() => db.close());
     const { applied } = await migrate(db);
