@@ -103,6 +103,11 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
     const passphrase = await resolveKeyPassphrase(config.dataDir, options.secrets?.keyPassphrase);
     const ca = await ensureCaHierarchy(db, passphrase.value, { organization: config.organization }, now());
     const audit = new AuditLog(db, { now });
+    // Runs after both listeners have drained and before the database closes.
+    let started = false;
+    cleanup.push(async () => {
+      if (started) await audit.append({ actor: 'system', action: 'panel.stop', outcome: 'success' });
+    });
     const operators = new OperatorDirectory(db, audit);
     const throttle = new LoginThrottle(
       {
@@ -120,6 +125,18 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
       now,
     );
     const services: PanelServices = { db, audit, operators, credentials, ca };
+    if (ca.created) {
+      await audit.append({
+        actor: 'system',
+        action: 'ca.create',
+        target: 'ca:root',
+        outcome: 'success',
+        details: {
+          rootSubject: ca.root.certificate.subject,
+          rootFingerprint: sha256Fingerprint(ca.root.certificate),
+        },
+      });
+    }
     const firstAdmin = await operators.bootstrapFirstAdmin(options.secrets?.bootstrapAdminPassword);
 
     const caDir = join(config.dataDir, 'ca');
@@ -193,6 +210,13 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
       },
       'panel ready',
     );
+    await audit.append({
+      actor: 'system',
+      action: 'panel.start',
+      outcome: 'success',
+      details: { database: db.kind, operatorUrl: facts.operatorUrl, deviceUrl: facts.deviceUrl },
+    });
+    started = true;
     ready = true;
 
     let closing: Promise<void> | undefined;

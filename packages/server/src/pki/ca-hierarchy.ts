@@ -13,6 +13,8 @@ export interface CertificateAuthority {
 export interface CaHierarchy {
   readonly root: CertificateAuthority;
   readonly issuing: CertificateAuthority;
+  /** True on the start that created the hierarchy. */
+  readonly created: boolean;
 }
 
 export interface CaNaming {
@@ -47,7 +49,7 @@ export async function ensureCaHierarchy(
     const existing = await tx.query<CaRow>(
       "SELECT name, certificate_pem, encrypted_key_pem FROM ca_material WHERE name IN ('root', 'issuing')",
     );
-    if (existing.rows.length === 2) return existing.rows;
+    if (existing.rows.length === 2) return { rows: existing.rows, created: false };
     if (existing.rows.length === 1) {
       throw new PkiError(
         'CA_INCOMPLETE',
@@ -61,10 +63,11 @@ export async function ensureCaHierarchy(
         [row.name, row.certificate_pem, row.encrypted_key_pem],
       );
     }
-    return created;
+    return { rows: created, created: true };
   });
-  const byName = new Map(rows.map((row) => [row.name, row]));
+  const byName = new Map(rows.rows.map((row) => [row.name, row]));
   return {
+    created: rows.created,
     root: await loadAuthority(byName.get('root') as CaRow, passphrase),
     issuing: await loadAuthority(byName.get('issuing') as CaRow, passphrase),
   };
