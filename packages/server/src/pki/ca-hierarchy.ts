@@ -3,11 +3,17 @@ import { ADVISORY_LOCK, type Db } from '../db/index.ts';
 import { PkiError } from './pki-error.ts';
 import { ECDSA_P256, ECDSA_SHA256, randomSerial, toPem, x509 } from './x509.ts';
 
-/** A CA certificate with a handle on its private key (non-extractable once loaded). */
+/**
+ * A CA certificate with a handle on its private key (non-extractable once
+ * loaded). Every signature goes through `crypto`, the WebCrypto implementation
+ * that holds the key: Node's own for a key from the encrypted file store, the
+ * token's for a PKCS#11 key, so the key never leaves its store.
+ */
 export interface CertificateAuthority {
   readonly certificate: x509.X509Certificate;
   readonly certificatePem: string;
   readonly privateKey: webcrypto.CryptoKey;
+  readonly crypto: webcrypto.Crypto;
 }
 
 export interface CaHierarchy {
@@ -88,6 +94,7 @@ async function loadAuthority(row: CaRow, passphrase: string): Promise<Certificat
     certificate: new x509.X509Certificate(row.certificate_pem),
     certificatePem: row.certificate_pem,
     privateKey: keyObject.toCryptoKey(ECDSA_P256, false, ['sign']),
+    crypto: webcrypto,
   };
 }
 

@@ -38,27 +38,30 @@ export async function issueLeafWithNewKey(
     ),
     ...(profile.uris ?? []).map((value) => ({ type: 'url', value }) as x509.JsonGeneralName),
   ];
-  const certificate = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: `CN=${profile.commonName}`,
-    issuer: issuer.certificate.subject,
-    notBefore: new Date(now.getTime() - 5 * 60 * 1000),
-    notAfter: new Date(now.getTime() + profile.validityDays * 24 * 3600 * 1000),
-    publicKey: keys.publicKey,
-    signingKey: issuer.privateKey,
-    signingAlgorithm: ECDSA_SHA256,
-    extensions: [
-      new x509.BasicConstraintsExtension(false, undefined, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
-      new x509.ExtendedKeyUsageExtension(
-        [profile.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth],
-        false,
-      ),
-      ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names, false)] : []),
-      await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(issuer.certificate),
-    ],
-  });
+  const certificate = await x509.X509CertificateGenerator.create(
+    {
+      serialNumber: randomSerial(),
+      subject: `CN=${profile.commonName}`,
+      issuer: issuer.certificate.subject,
+      notBefore: new Date(now.getTime() - 5 * 60 * 1000),
+      notAfter: new Date(now.getTime() + profile.validityDays * 24 * 3600 * 1000),
+      publicKey: keys.publicKey,
+      signingKey: issuer.privateKey,
+      signingAlgorithm: ECDSA_SHA256,
+      extensions: [
+        new x509.BasicConstraintsExtension(false, undefined, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.digitalSignature, true),
+        new x509.ExtendedKeyUsageExtension(
+          [profile.usage === 'server' ? x509.ExtendedKeyUsage.serverAuth : x509.ExtendedKeyUsage.clientAuth],
+          false,
+        ),
+        ...(names.length > 0 ? [new x509.SubjectAlternativeNameExtension(names, false)] : []),
+        await x509.SubjectKeyIdentifierExtension.create(keys.publicKey),
+        await x509.AuthorityKeyIdentifierExtension.create(issuer.certificate),
+      ],
+    },
+    issuer.crypto,
+  );
   return {
     certificate,
     certificatePem: toPem(certificate),
