@@ -183,6 +183,7 @@ describe('panel listeners, checked with independent TLS clients', () => {
         certificate: foreignRoot,
         certificatePem: foreignRoot.toString('pem'),
         privateKey: keys.privateKey,
+        crypto: webcrypto,
       };
       const { cert, key } = await deviceCredentials('impostor', foreign);
       const result = await tool('curl', [
