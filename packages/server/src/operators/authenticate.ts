@@ -1,11 +1,11 @@
 import { timingSafeEqual } from 'node:crypto';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../audit/index.ts';
+import { hashSecret } from '../security/index.ts';
 import type { OperatorCredentials } from './credentials.ts';
 import { AuthError } from './operator-errors.ts';
 import type { RouteAccess } from './permissions.ts';
 import type { Principal } from './principal.ts';
-import { hashSecret } from './secret-token.ts';
 
 export const SESSION_COOKIE = '__Host-palisade_session';
 export const CSRF_HEADER = 'x-csrf-token';

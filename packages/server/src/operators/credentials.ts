@@ -2,12 +2,12 @@ import { randomBytes } from 'node:crypto';
 import type { OperatorRole } from '@palisade/core';
 import type { AuditLog } from '../audit/index.ts';
 import type { Db } from '../db/index.ts';
-import type { LoginThrottle } from './login-throttle.ts';
+import type { LoginThrottle } from '../security/index.ts';
+import { hashSecret, mintSecret, parseSecret, secretMatches } from '../security/index.ts';
 import { AuthError, OperatorError } from './operator-errors.ts';
 import { checkPasswordPolicy, hashPassword, verifyAgainstDummy, verifyPassword } from './password-hasher.ts';
 import { type Permission, ROLE_PERMISSIONS, roleCanGrant } from './permissions.ts';
 import { actorOf, credentialOf, type Principal } from './principal.ts';
-import { hashSecret, mintSecret, parseSecret, secretMatches } from './secret-token.ts';
 
 export interface SessionPolicy {
   /** Absolute lifetime of a session. */

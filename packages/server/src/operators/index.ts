@@ -2,8 +2,6 @@ export { registerAuthRoutes } from './auth-routes.ts';
 export { CSRF_HEADER, installOperatorAuthentication, principalOf, SESSION_COOKIE } from './authenticate.ts';
 export type { ApiTokenInfo, IssuedSession, SessionPolicy } from './credentials.ts';
 export { DEFAULT_SESSION_POLICY, OperatorCredentials } from './credentials.ts';
-export type { LoginThrottlePolicy } from './login-throttle.ts';
-export { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from './login-throttle.ts';
 export type { AuthErrorCode, OperatorErrorCode } from './operator-errors.ts';
 export { AuthError, OperatorError } from './operator-errors.ts';
 export { registerOperatorRoutes } from './operator-routes.ts';

@@ -6,12 +6,7 @@ import type { DestinationStream } from 'pino';
 import { AuditLog } from '../audit/index.ts';
 import type { PanelConfig } from '../config/index.ts';
 import { type Db, migrate, openPgliteDb, openPostgresDb } from '../db/index.ts';
-import {
-  DEFAULT_LOGIN_THROTTLE,
-  LoginThrottle,
-  OperatorCredentials,
-  OperatorDirectory,
-} from '../operators/index.ts';
+import { OperatorCredentials, OperatorDirectory } from '../operators/index.ts';
 import {
   ensureCaHierarchy,
   issueLeafWithNewKey,
@@ -19,6 +14,7 @@ import {
   resolveKeyPassphrase,
   sha256Fingerprint,
 } from '../pki/index.ts';
+import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../security/index.ts';
 import { acquireDataDirLock } from './data-dir-lock.ts';
 import { buildDeviceApp } from './device-app.ts';
 import { createLogger, type Logger } from './logger.ts';

@@ -1,11 +1,12 @@
 import { createHash, randomBytes, randomUUID, timingSafeEqual } from 'node:crypto';
 
 /**
- * Bearer secrets handed to operators: `pls_<kind>_<id>_<secret>`. The ID finds
+ * Bearer secrets handed to operators and devices: `pls_<kind>_<id>_<secret>`. The ID finds
  * the row; only SHA-256 of the 256-bit secret is stored and it is compared in
  * constant time. The fixed prefix lets secret scanners recognise a leaked token.
  */
-export type SecretKind = 'sess' | 'tok';
+/** `sess`: operator session; `tok`: operator API token; `enr`: one-time device enrollment token. */
+export type SecretKind = 'sess' | 'tok' | 'enr';
 
 export interface MintedSecret {
   readonly id: string;
@@ -14,7 +15,7 @@ export interface MintedSecret {
 }
 
 const TOKEN_PATTERN =
-  /^pls_(sess|tok)_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_([0-9a-f]{64})$/;
+  /^pls_(sess|tok|enr)_([0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12})_([0-9a-f]{64})$/;
 
 export function mintSecret(kind: SecretKind): MintedSecret {
   const id = randomUUID();
