@@ -1,4 +1,9 @@
+import { PalisadeError } from '@palisade/core';
+import { CliError } from './cli-error.ts';
 import type { CliIo } from './cli-io.ts';
+import { auditCommand } from './commands/audit-command.ts';
+import { loginCommand, logoutCommand } from './commands/login-command.ts';
+import { operatorCommand } from './commands/operator-command.ts';
 import { serverCommand } from './commands/server-command.ts';
 
 const USAGE = `Usage: palisade <command> [options]
@@ -17,8 +22,18 @@ type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   server: serverCommand,
+  login: loginCommand,
+  logout: logoutCommand,
+  operator: operatorCommand,
+  audit: auditCommand,
 };
 
+/**
+ * Runs one command. Domain errors (the panel's problem codes, the CLI's own
+ * codes) end here as `palisade: <message> [<code>]`, so tests running in
+ * process see exactly what a user sees. Exit 1: no answer (network, TLS,
+ * database); exit 2: refused or misused.
+ */
 export async function runCli(argv: readonly string[], io: CliIo): Promise<number> {
   const [name, ...rest] = argv;
   if (name === undefined || name === '--help' || name === '-h' || name === 'help') {
@@ -30,5 +45,11 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.err(`palisade: unknown command '${name}'\n\n${USAGE}`);
     return 2;
   }
-  return command(rest, io);
+  try {
+    return await command(rest, io);
+  } catch (error) {
+    if (!(error instanceof PalisadeError)) throw error;
+    io.err(`palisade: ${error.message} [${error.code}]\n`);
+    return error instanceof CliError ? error.exitCode : 2;
+  }
 }
