@@ -8,7 +8,7 @@
  */
 import { spawn } from 'node:child_process';
 
-const DEFAULT_GLOBS = ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'scripts/**/*.test.ts'];
+const DEFAULT_GLOBS = ['packages/*/src/**/*.test.ts', 'test/**/*.test.ts', 'bench/lib/*.test.ts'];
 
 const args = process.argv.slice(2);
 const globs = args.filter((a) => !a.startsWith('-'));
@@ -28,17 +28,20 @@ const child = spawn(
   { stdio: ['inherit', 'pipe', 'inherit'] },
 );
 
-let tail = '';
+// The summary is followed by the list of failing tests, so keep the whole output to find it.
+let output = '';
 child.stdout.on('data', (chunk: Buffer) => {
   process.stdout.write(chunk);
-  tail = (tail + chunk.toString('utf8')).slice(-4000);
+  output += chunk.toString('utf8');
 });
 
 const exitCode: number = await new Promise((resolve) => child.on('close', (code) => resolve(code ?? 1)));
 
 function summary(name: string): number | undefined {
-  const match = new RegExp(`^\\S*\\s*${name} (\\d+)$`, 'm').exec(tail.replaceAll('\u001b[', '\n\u001b['));
-  return match?.[1] === undefined ? undefined : Number(match[1]);
+  // The last such line is the run's summary.
+  const matches = [...output.replaceAll('\u001b[', '\n\u001b[').matchAll(new RegExp(`^\\S*\\s*${name} (\\d+)$`, 'gm'))];
+  const last = matches.at(-1)?.[1];
+  return last === undefined ? undefined : Number(last);
 }
 
 const tests = summary('tests');

@@ -1,0 +1,26 @@
+import { execFileSync } from 'node:child_process';
+import { readFileSync } from 'node:fs';
+
+let ticksPerSecond: number | undefined;
+
+/**
+ * CPU time (user + system, all threads) a process has used so far, in
+ * seconds, from /proc/<pid>/stat; undefined where there is no /proc. The
+ * difference over a load run, divided by the requests served, is the
+ * server's CPU cost per request, which does not depend on whether the load
+ * generator or the server was the bottleneck.
+ */
+export function processCpuSeconds(pid: number): number | undefined {
+  let stat: string;
+  try {
+    stat = readFileSync(`/proc/${pid}/stat`, 'utf8');
+  } catch {
+    return undefined;
+  }
+  // proc(5): the command name (field 2) may contain spaces, so count fields after its closing parenthesis.
+  const fields = stat.slice(stat.lastIndexOf(')') + 2).split(' ');
+  const utime = Number(fields[11]);
+  const stime = Number(fields[12]);
+  ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
+  return (utime + stime) / ticksPerSecond;
+}
