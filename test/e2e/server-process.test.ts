@@ -30,6 +30,8 @@ function startServer(dataDir: string, env: Record<string, string>): ServerProces
       '0',
       '--device-port',
       '0',
+      '--http-port',
+      '0',
       '--bind',
       '127.0.0.1',
     ],

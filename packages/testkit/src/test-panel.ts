@@ -69,6 +69,7 @@ export async function startTestPanel(
       dataDir,
       operatorPort: 0,
       devicePort: 0,
+      httpPort: 0,
       bind: '127.0.0.1',
       logLevel: 'info',
       ...overrides,

@@ -74,6 +74,7 @@ describe('palisade operator reset-password --data-dir (offline)', () => {
       dataDir,
       operatorPort: 0,
       devicePort: 0,
+      httpPort: 0,
       bind: '127.0.0.1',
       logLevel: 'silent',
       databaseUrl: database?.url,

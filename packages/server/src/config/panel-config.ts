@@ -21,9 +21,14 @@ export interface PanelConfig {
   readonly sessionIdleSeconds: number;
   readonly loginMaxFailures: number;
   readonly loginLockoutSeconds: number;
+  /** Plain-HTTP listener for CRL, OCSP and CA certificates (RFC 5280 §4.2.1.13, RFC 6960): relying parties fetch them without TLS. */
+  readonly httpListener: boolean;
+  readonly httpPort: number;
+  /** Base URL put into device certificates' AIA and CRL distribution point; derived from host and HTTP port if unset. */
+  readonly revocationBaseUrl: string | undefined;
 }
 
-type Kind = 'string' | 'port' | 'integer' | 'list' | 'level';
+type Kind = 'string' | 'port' | 'integer' | 'list' | 'level' | 'boolean' | 'url';
 
 interface OptionSpec {
   readonly key: keyof PanelConfig;
@@ -148,6 +153,30 @@ export const PANEL_OPTIONS: readonly OptionSpec[] = [
     defaultValue: 900,
     help: 'lockout duration in seconds',
   },
+  {
+    key: 'httpListener',
+    flag: 'http-listener',
+    env: 'PALISADE_HTTP_LISTENER',
+    kind: 'boolean',
+    defaultValue: true,
+    help: 'serve CRL, OCSP and CA certificates over plain HTTP: true or false',
+  },
+  {
+    key: 'httpPort',
+    flag: 'http-port',
+    env: 'PALISADE_HTTP_PORT',
+    kind: 'port',
+    defaultValue: 8080,
+    help: 'plain-HTTP listener port (CRL, OCSP, CA certificates); 0 picks a free port',
+  },
+  {
+    key: 'revocationBaseUrl',
+    flag: 'revocation-url',
+    env: 'PALISADE_REVOCATION_URL',
+    kind: 'url',
+    defaultValue: undefined,
+    help: 'base URL of CRL, OCSP and CA issuers in device certificates (default: http://<first host>:<http port>)',
+  },
 ];
 
 export const PANEL_ENV_SECRETS = {
@@ -190,6 +219,13 @@ function coerce(spec: OptionSpec, raw: unknown, origin: string): PanelConfig[key
       const names = items.map((item) => (typeof item === 'string' ? item.trim() : fail('a list of names')));
       return names.filter((n) => n.length > 0);
     }
+    case 'boolean':
+      if (raw === true || raw === 'true') return true;
+      if (raw === false || raw === 'false') return false;
+      return fail('true or false');
+    case 'url':
+      if (typeof raw !== 'string' || !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(raw)) return fail('an http(s) URL');
+      return raw.replace(/\/+$/, '');
     case 'level':
       if (!(LOG_LEVELS as readonly unknown[]).includes(raw)) return fail(`one of ${LOG_LEVELS.join(', ')}`);
       return raw as PanelConfig['logLevel'];

@@ -30,4 +30,5 @@ export const ADVISORY_LOCK = {
   migrations: 7_301_001,
   bootstrap: 7_301_002,
   auditChain: 7_301_003,
+  crl: 7_301_004,
 } as const;

@@ -8,7 +8,7 @@ const DOC = new URL('../../../../docs/errors.md', import.meta.url);
 describe('ERROR_STATUS', () => {
   it('matches the table in docs/errors.md code for code and status for status', async () => {
     const documented = Object.fromEntries(
-      [...(await readFile(DOC, 'utf8')).matchAll(/^\| `([A-Z_]+)`\s*\| (\d{3})\s*\|/gm)].map((m) => [
+      [...(await readFile(DOC, 'utf8')).matchAll(/^\| `([A-Z0-9_]+)`\s*\| (\d{3})\s*\|/gm)].map((m) => [
         m[1],
         Number(m[2]),
       ]),

@@ -1,8 +1,15 @@
+import type { DeviceErrorCode } from '../devices/device-errors.ts';
+import type { EnrollmentErrorCode } from '../est/enrollment-error.ts';
 import type { AuthErrorCode, OperatorErrorCode } from '../operators/operator-errors.ts';
 import type { RequestErrorCode } from './request-error.ts';
 
 /** Every error code that can reach an HTTP client. */
-export type HttpErrorCode = RequestErrorCode | AuthErrorCode | OperatorErrorCode;
+export type HttpErrorCode =
+  | RequestErrorCode
+  | AuthErrorCode
+  | OperatorErrorCode
+  | DeviceErrorCode
+  | EnrollmentErrorCode;
 
 /**
  * The one place where error codes become HTTP status codes. A code missing
@@ -16,6 +23,7 @@ export const ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   BODY_TOO_LARGE: 413,
   ROUTE_NOT_FOUND: 404,
   CLIENT_CERTIFICATE_REQUIRED: 401,
+  METHOD_NOT_ALLOWED: 405,
   NOT_READY: 503,
   INTERNAL: 500,
 
@@ -33,6 +41,30 @@ export const ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   TOKEN_NOT_FOUND: 404,
   ROLE_NOT_GRANTABLE: 403,
   LAST_ADMIN: 409,
+
+  DEVICE_EXISTS: 409,
+  DEVICE_NOT_FOUND: 404,
+  DEVICE_STATE_CONFLICT: 409,
+  GROUP_NOT_FOUND: 404,
+  MANUFACTURER_EXISTS: 409,
+  MANUFACTURER_CERTIFICATE_INVALID: 400,
+  ENROLLMENT_NOT_FOUND: 404,
+
+  EST_BASE64_INVALID: 400,
+  CSR_MALFORMED: 400,
+  CSR_SIGNATURE_INVALID: 400,
+  CSR_KEY_WEAK: 403,
+  CSR_SIGNATURE_HASH_WEAK: 403,
+  IDENTITY_MISMATCH: 403,
+  ENROLLMENT_UNAUTHENTICATED: 401,
+  ENROLLMENT_LOCKED: 429,
+  IDEVID_NOT_CLAIMED: 403,
+  CHANNEL_BINDING_REQUIRED: 401,
+  CHANNEL_BINDING_MISMATCH: 401,
+  DEVICE_NOT_ENROLLABLE: 403,
+  ENROLLMENT_REJECTED: 403,
+  DEVICE_CERTIFICATE_REQUIRED: 401,
+  DEVICE_CERTIFICATE_REFUSED: 401,
 };
 
 export function isHttpErrorCode(code: string): code is HttpErrorCode {

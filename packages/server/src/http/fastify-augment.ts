@@ -9,6 +9,11 @@ declare module 'fastify' {
     access?: RouteAccess;
     /** Routes an operator may use before changing a one-time password. */
     allowDuringPasswordChange?: boolean;
+    /**
+     * Device listener: `public` (CA certificates, CRL, OCSP), `bootstrap` (EST routes that
+     * authenticate the device themselves), or, by default, `device`: a valid, unrevoked LDevID.
+     */
+    deviceAccess?: 'public' | 'bootstrap' | 'device';
   }
   interface FastifyInstance {
     /** Every operator route with its declared access, in registration order (for the permission tests and docs). */
@@ -21,5 +26,7 @@ declare module 'fastify' {
   interface FastifyRequest {
     /** Set by the authentication hook for every non-public operator route. */
     principal: Principal | undefined;
+    /** Device listener: the device whose valid LDevID authenticated this connection. */
+    device: { readonly id: string; readonly serial: string } | undefined;
   }
 }

@@ -7,6 +7,7 @@ export type RequestErrorCode =
   | 'BODY_TOO_LARGE'
   | 'ROUTE_NOT_FOUND'
   | 'CLIENT_CERTIFICATE_REQUIRED'
+  | 'METHOD_NOT_ALLOWED'
   | 'NOT_READY'
   | 'INTERNAL';
 

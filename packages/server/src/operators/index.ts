@@ -11,4 +11,5 @@ export { hashPassword, SCRYPT_PARAMS, verifyPassword } from './password-hasher.t
 export type { Permission, RouteAccess } from './permissions.ts';
 export { PERMISSIONS, ROLE_PERMISSIONS, roleAllows } from './permissions.ts';
 export type { Principal } from './principal.ts';
+export { actorOf } from './principal.ts';
 export { registerTokenRoutes } from './token-routes.ts';

@@ -12,6 +12,7 @@ export const PERMISSIONS = [
   'operators:manage',
   'tokens:manage-all',
   'audit:read',
+  'pki:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

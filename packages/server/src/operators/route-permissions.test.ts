@@ -28,11 +28,28 @@ const EXPECTED_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'DELETE /v1/tokens/:id': 'authenticated',
   'GET /v1/audit': 'audit:read',
   'GET /v1/audit/verify': 'audit:read',
+  'GET /v1/devices': 'fleet:read',
+  'POST /v1/devices': 'fleet:manage',
+  'POST /v1/devices/claims': 'fleet:manage',
+  'GET /v1/devices/:id': 'fleet:read',
+  'POST /v1/devices/:id/enrollment-token': 'fleet:manage',
+  'POST /v1/devices/:id/revoke': 'fleet:manage',
+  'POST /v1/devices/:id/decommission': 'fleet:manage',
+  'GET /v1/groups': 'fleet:read',
+  'PUT /v1/groups/:name': 'fleet:manage',
+  'GET /v1/manufacturers': 'fleet:read',
+  'POST /v1/manufacturers': 'pki:manage',
+  'GET /v1/enrollments': 'fleet:read',
+  'POST /v1/enrollments/:id/approve': 'fleet:manage',
+  'POST /v1/enrollments/:id/reject': 'fleet:manage',
 };
 
 /** The least a request needs to get past authentication; bodies are deliberately incomplete. */
 function concrete(url: string): string {
-  return url.replace(':username', 'nobody-here').replace(':id', randomUUID());
+  return url
+    .replace(':username', 'nobody-here')
+    .replace(':name', 'no-such-group')
+    .replace(':id', url.includes('/devices/') ? 'no-such-device' : randomUUID());
 }
 
 describe('operator route permissions', () => {

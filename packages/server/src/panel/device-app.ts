@@ -1,8 +1,10 @@
-import type { TLSSocket } from 'node:tls';
+import type { SecureContextOptions } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { csrAttributesDer, EnrollmentError, registerEstRoutes } from '../est/index.ts';
 import { installProblemHandlers } from '../http/problem.ts';
 import { RequestError } from '../http/request-error.ts';
+import { registerRevocationRoutes } from '../revocation/index.ts';
 import { createFastify } from './http-options.ts';
 import type { PanelServices } from './services.ts';
 
@@ -19,67 +21,93 @@ export interface DeviceAppOptions {
   readonly tls: { readonly key: string; readonly cert: string };
 }
 
-export interface PeerCertificate {
-  readonly subject: string;
-  readonly serialNumber: string;
-  readonly fingerprint256: string;
+export interface DeviceApp {
+  readonly app: FastifyInstance;
+  /** Reloads the trust anchors (after a manufacturer CA is trusted); applies to new connections. */
+  refreshTrust(): Promise<void>;
 }
 
-/**
- * The one place that reads the client certificate, so that routes never touch
- * the socket. Null when the client sent none or it did not chain to our CA.
- */
-export function verifiedPeerCertificate(request: FastifyRequest): PeerCertificate | null {
-  const socket = request.raw.socket as Partial<TLSSocket>;
-  if (socket.authorized !== true || typeof socket.getPeerCertificate !== 'function') return null;
-  const peer = socket.getPeerCertificate(false);
-  if (!peer || Object.keys(peer).length === 0) return null;
-  const subject = Object.entries(peer.subject ?? {})
-    .map(([k, v]) => `${k}=${Array.isArray(v) ? v.join('+') : String(v)}`)
-    .join(', ');
-  return { subject, serialNumber: peer.serialNumber, fingerprint256: peer.fingerprint256 };
+/** The device that authenticated the request; routes with `device` access always have one. */
+export function deviceOf(request: FastifyRequest): { readonly id: string; readonly serial: string } {
+  if (!request.device)
+    throw new RequestError(
+      'CLIENT_CERTIFICATE_REQUIRED',
+      'present a device certificate issued by this panel',
+    );
+  return request.device;
 }
 
 /**
  * The device listener: mutual TLS. The handshake asks every client for a
- * certificate but does not fail without one, so that the refusal is a proper
- * 401 problem document (and, from the identity issue on, so that EST bootstrap
- * routes can admit a device that has no operational certificate yet).
+ * certificate and verifies what it gets against the panel's CAs and the
+ * trusted manufacturer CAs, but lets a client without one through, so that
+ * EST bootstrap routes can admit a device that has no LDevID yet and every
+ * other route can refuse with a proper 401 problem document.
  */
-export async function buildDeviceApp(options: DeviceAppOptions): Promise<FastifyInstance> {
-  const { ca } = options.services;
+export async function buildDeviceApp(options: DeviceAppOptions): Promise<DeviceApp> {
+  const { ca, manufacturers, est, devicePeers } = options.services;
+  const contextOptions = async (): Promise<SecureContextOptions> => ({
+    key: options.tls.key,
+    cert: options.tls.cert,
+    ca: [
+      ca.issuing.certificatePem,
+      ca.root.certificatePem,
+      ...(await manufacturers.list()).map((m) => m.certificatePem),
+    ],
+    minVersion: 'TLSv1.2',
+    ecdhCurve: DEVICE_TLS_GROUPS,
+  });
   const app = createFastify({
     bodyLimit: options.bodyLimit,
     logger: options.logger.child({ listener: 'device' }),
     tls: {
-      key: options.tls.key,
-      cert: options.tls.cert,
-      ca: [ca.issuing.certificatePem, ca.root.certificatePem],
+      ...(await contextOptions()),
       requestCert: true,
       rejectUnauthorized: false,
-      minVersion: 'TLSv1.2',
-      ecdhCurve: DEVICE_TLS_GROUPS,
       handshakeTimeout: 10_000,
     },
   });
   app.removeContentTypeParser('text/plain');
   installProblemHandlers(app);
+  app.decorateRequest('device', undefined);
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
   });
   app.addHook('onRequest', async (request) => {
-    if (!verifiedPeerCertificate(request)) {
-      throw new RequestError(
-        'CLIENT_CERTIFICATE_REQUIRED',
-        'present a device certificate issued by this panel',
+    // No route matched: the not-found handler answers 404 whoever asks.
+    if (request.routeOptions.url === undefined) return;
+    const access = request.routeOptions.config.deviceAccess ?? 'device';
+    if (access !== 'device') return;
+    const peer = await devicePeers.of(request);
+    if (peer.kind === 'ldevid') {
+      request.device = { id: peer.deviceId, serial: peer.serial };
+      return;
+    }
+    if (peer.kind === 'refused') {
+      throw new EnrollmentError(
+        'DEVICE_CERTIFICATE_REFUSED',
+        `the device certificate is ${peer.reason === 'unknown' ? 'not known to this panel' : peer.reason}`,
       );
     }
+    throw new RequestError(
+      'CLIENT_CERTIFICATE_REQUIRED',
+      'present a device certificate issued by this panel',
+    );
   });
 
+  registerEstRoutes(app, est, devicePeers, csrAttributesDer());
+  registerRevocationRoutes(app, options.services.revocation);
   app.get('/v1/ping', async (request) => {
-    const peer = verifiedPeerCertificate(request) as PeerCertificate;
-    return { subject: peer.subject, serialNumber: peer.serialNumber, fingerprint256: peer.fingerprint256 };
+    const device = deviceOf(request);
+    return { deviceId: device.id, serial: device.serial };
   });
   await app.ready();
-  return app;
+  return {
+    app,
+    async refreshTrust() {
+      (app.server as unknown as { setSecureContext(options: SecureContextOptions): void }).setSecureContext(
+        await contextOptions(),
+      );
+    },
+  };
 }

@@ -128,12 +128,14 @@ describe('panel listeners, checked with independent TLS clients', () => {
   });
 
   describe('device listener (mutual TLS)', () => {
-    it('echoes the subject of a client certificate issued by the panel CA (curl)', {
+    it('refuses a certificate from the panel CA that the device registry never issued (curl)', {
       skip: skipUnlessCommand('curl'),
     }, async () => {
       const { cert, key } = await deviceCredentials('device-0001');
       const result = await tool('curl', [
         '-sS',
+        '-w',
+        '\\n%{http_code}',
         '--cacert',
         rootCa,
         '--cert',
@@ -142,8 +144,9 @@ describe('panel listeners, checked with independent TLS clients', () => {
         key,
         `https://localhost:${devicePort}/v1/ping`,
       ]);
-      assert.equal(result.code, 0, result.stderr);
-      assert.equal(JSON.parse(result.stdout).subject, 'CN=device-0001');
+      const [body, status] = result.stdout.split('\n');
+      assert.equal(status, '401');
+      assert.equal(JSON.parse(body ?? '').code, 'DEVICE_CERTIFICATE_REFUSED');
     });
 
     it('answers 401 problem+json without a client certificate (curl)', {

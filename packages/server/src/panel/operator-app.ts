@@ -3,6 +3,7 @@ import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAuditRoutes } from '../audit/index.ts';
+import { registerDeviceRoutes } from '../devices/index.ts';
 import '../http/fastify-augment.ts';
 import { installProblemHandlers } from '../http/problem.ts';
 import { RequestError } from '../http/request-error.ts';
@@ -84,6 +85,7 @@ export async function buildOperatorApp(options: OperatorAppOptions): Promise<Fas
   registerOperatorRoutes(app, services.operators);
   registerTokenRoutes(app, services.credentials);
   registerAuditRoutes(app, services.audit);
+  registerDeviceRoutes(app, services);
   await app.ready();
   return app;
 }

@@ -3,22 +3,22 @@ import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
-import { AuditLog } from '../audit/index.ts';
 import type { PanelConfig } from '../config/index.ts';
 import { type Db, migrate, openPgliteDb, openPostgresDb } from '../db/index.ts';
-import { OperatorCredentials, OperatorDirectory } from '../operators/index.ts';
 import {
   ensureCaHierarchy,
   issueLeafWithNewKey,
   type KeyPassphrase,
+  type RevocationEndpoints,
   resolveKeyPassphrase,
   sha256Fingerprint,
 } from '../pki/index.ts';
-import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../security/index.ts';
 import { acquireDataDirLock } from './data-dir-lock.ts';
 import { buildDeviceApp } from './device-app.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { buildOperatorApp } from './operator-app.ts';
+import { buildPanelServices } from './panel-services.ts';
+import { buildRevocationApp } from './revocation-app.ts';
 import type { PanelServices } from './services.ts';
 
 export interface PanelSecrets {
@@ -98,29 +98,29 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
 
     const passphrase = await resolveKeyPassphrase(config.dataDir, options.secrets?.keyPassphrase);
     const ca = await ensureCaHierarchy(db, passphrase.value, { organization: config.organization }, now());
-    const audit = new AuditLog(db, { now });
-    // Runs after both listeners have drained and before the database closes.
+    let revocationBase = config.revocationBaseUrl;
+    const endpoints = (): RevocationEndpoints => {
+      const base = revocationBase ?? `http://${config.hosts[0] ?? 'localhost'}:${config.httpPort}`;
+      return {
+        ocspUrl: `${base}/ocsp`,
+        crlUrl: `${base}/crl/issuing.crl`,
+        caIssuersUrl: `${base}/ca/issuing.crt`,
+      };
+    };
+    const services = await buildPanelServices({
+      db,
+      config,
+      ca,
+      endpoints,
+      now,
+      onInternalError: (error) => logger.error({ err: error }, 'OCSP responder failed'),
+    });
+    const { audit, operators } = services;
+    // Runs after the listeners have drained and before the database closes.
     let started = false;
     cleanup.push(async () => {
       if (started) await audit.append({ actor: 'system', action: 'panel.stop', outcome: 'success' });
     });
-    const operators = new OperatorDirectory(db, audit);
-    const throttle = new LoginThrottle(
-      {
-        ...DEFAULT_LOGIN_THROTTLE,
-        maxFailures: config.loginMaxFailures,
-        lockoutSeconds: config.loginLockoutSeconds,
-      },
-      now,
-    );
-    const credentials = new OperatorCredentials(
-      db,
-      audit,
-      throttle,
-      { ttlSeconds: config.sessionTtlSeconds, idleSeconds: config.sessionIdleSeconds },
-      now,
-    );
-    const services: PanelServices = { db, audit, operators, credentials, ca };
     if (ca.created) {
       await audit.append({
         actor: 'system',
@@ -166,15 +166,31 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
       isReady: () => ready,
     });
     cleanup.push(() => operatorApp.close());
-    const deviceApp = await buildDeviceApp({
+    const device = await buildDeviceApp({
       services,
       logger,
       bodyLimit: config.bodyLimit,
       tls: { key: deviceTls.privateKeyPem, cert: chain(deviceTls.certificatePem) },
     });
+    const deviceApp = device.app;
     cleanup.push(() => deviceApp.close());
+    services.manufacturers.onChange(() => device.refreshTrust());
+    services.devices.onRevocation(async (revoked) => {
+      await services.revocation.crl.reissue();
+      const closed = services.devicePeers.disconnect(revoked.map((r) => r.serial));
+      logger.info({ revoked: revoked.length, closedConnections: closed }, 'device certificates revoked');
+    });
     await operatorApp.listen({ port: config.operatorPort, host: config.bind });
     await deviceApp.listen({ port: config.devicePort, host: config.bind });
+    let httpApp: FastifyInstance | undefined;
+    if (config.httpListener) {
+      httpApp = await buildRevocationApp({ services, logger });
+      cleanup.push(() => (httpApp as FastifyInstance).close());
+      await httpApp.listen({ port: config.httpPort, host: config.bind });
+      if (config.revocationBaseUrl === undefined) {
+        revocationBase = `http://${config.hosts[0] ?? 'localhost'}:${(httpApp.server.address() as AddressInfo).port}`;
+      }
+    }
 
     const publicHost = config.hosts[0] ?? 'localhost';
     const facts: StartupFacts = {

@@ -1,7 +1,15 @@
 import type { AuditLog } from '../audit/index.ts';
 import type { Db } from '../db/index.ts';
+import type {
+  DeviceRegistry,
+  EnrollmentTokens,
+  ManufacturerTrust,
+  PendingEnrollments,
+} from '../devices/index.ts';
+import type { DevicePeers, EstService } from '../est/index.ts';
 import type { OperatorCredentials, OperatorDirectory } from '../operators/index.ts';
 import type { CaHierarchy } from '../pki/index.ts';
+import type { RevocationRouteServices } from '../revocation/index.ts';
 
 /** The panel's context services, built once at start and handed to the routes. */
 export interface PanelServices {
@@ -10,4 +18,11 @@ export interface PanelServices {
   readonly operators: OperatorDirectory;
   readonly credentials: OperatorCredentials;
   readonly ca: CaHierarchy;
+  readonly devices: DeviceRegistry;
+  readonly enrollmentTokens: EnrollmentTokens;
+  readonly manufacturers: ManufacturerTrust;
+  readonly pendingEnrollments: PendingEnrollments;
+  readonly est: EstService;
+  readonly devicePeers: DevicePeers;
+  readonly revocation: RevocationRouteServices;
 }

@@ -28,3 +28,12 @@ export function sha256Fingerprint(cert: x509.X509Certificate): string {
   const hex = createHash('sha256').update(Buffer.from(cert.rawData)).digest('hex').toUpperCase();
   return hex.match(/../g)?.join(':') ?? hex;
 }
+
+/**
+ * One spelling of a serial number for storage and lookups: lower-case hex
+ * without leading zeros. Tools disagree on whether a leading zero nibble or a
+ * sign byte is printed; the integer is what identifies the certificate.
+ */
+export function normalizeSerial(hex: string): string {
+  return hex.toLowerCase().replace(/^0+(?=.)/, '');
+}

@@ -1,0 +1,125 @@
+import { X509Certificate } from 'node:crypto';
+import type { TLSSocket } from 'node:tls';
+import type { FastifyRequest } from 'fastify';
+import type { DeviceRegistry } from '../devices/index.ts';
+import { type CertificateAuthority, normalizeSerial } from '../pki/index.ts';
+
+/** Who is at the other end of a device-listener connection, as far as TLS and the registry can tell. */
+export type DevicePeer =
+  | { readonly kind: 'none' }
+  | {
+      readonly kind: 'ldevid';
+      readonly deviceId: string;
+      readonly serial: string;
+      readonly certificate: X509Certificate;
+    }
+  | {
+      readonly kind: 'idevid';
+      readonly certificate: X509Certificate;
+      readonly chainDer: readonly Uint8Array[];
+    }
+  | {
+      readonly kind: 'refused';
+      readonly reason: 'revoked' | 'unknown' | 'decommissioned';
+      readonly serial: string;
+    };
+
+/** The TLS channel binding of this connection (RFC 5929 tls-unique on 1.2, RFC 9266 tls-exporter on 1.3). */
+export function channelBindingOf(socket: TLSSocket): Uint8Array | undefined {
+  if (socket.getProtocol() === 'TLSv1.3')
+    return socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0));
+  // tls-unique: the first Finished message of the latest handshake: the client's on a full
+  // handshake, the server's on a resumed one.
+  return socket.isSessionReused() ? socket.getFinished() : socket.getPeerFinished();
+}
+
+interface PresentedChain {
+  readonly leaf: X509Certificate;
+  readonly chainDer: Uint8Array[];
+}
+
+function presentedChain(socket: TLSSocket): PresentedChain | undefined {
+  if (socket.authorized !== true) return undefined;
+  const peer = socket.getPeerCertificate(true);
+  if (!peer?.raw) return undefined;
+  const chainDer: Uint8Array[] = [];
+  let link: typeof peer | undefined = peer;
+  const seen = new Set<string>();
+  while (link?.raw && !seen.has(link.fingerprint256)) {
+    seen.add(link.fingerprint256);
+    chainDer.push(new Uint8Array(link.raw));
+    link = link.issuerCertificate;
+  }
+  return { leaf: new X509Certificate(peer.raw), chainDer };
+}
+
+/**
+ * Classifies the peer of a connection once and remembers it for the
+ * connection's life: a panel-issued LDevID that the registry knows and has
+ * not revoked, an IDevID that chained to a trusted manufacturer CA (OpenSSL
+ * did the RFC 5280 path validation during the handshake), nothing, or a
+ * certificate to refuse. Revocation drops the memo (see `forget`).
+ */
+export class DevicePeers {
+  readonly #registry: DeviceRegistry;
+  readonly #issuing: X509Certificate;
+  readonly #memo = new WeakMap<TLSSocket, Promise<DevicePeer>>();
+  readonly #socketsBySerial = new Map<string, Set<TLSSocket>>();
+
+  constructor(registry: DeviceRegistry, issuing: CertificateAuthority) {
+    this.#registry = registry;
+    this.#issuing = new X509Certificate(Buffer.from(issuing.certificate.rawData));
+  }
+
+  of(request: FastifyRequest): Promise<DevicePeer> {
+    const socket = request.raw.socket as TLSSocket;
+    if (typeof socket.getPeerCertificate !== 'function') return Promise.resolve({ kind: 'none' });
+    let peer = this.#memo.get(socket);
+    if (!peer) {
+      peer = this.#classify(socket);
+      this.#memo.set(socket, peer);
+    }
+    return peer;
+  }
+
+  /** Closes every live connection made with one of these certificates (I8: revoke → refused at once). */
+  disconnect(serials: readonly string[]): number {
+    let closed = 0;
+    for (const serial of serials) {
+      for (const socket of this.#socketsBySerial.get(serial) ?? []) {
+        this.#memo.delete(socket);
+        socket.destroy();
+        closed += 1;
+      }
+      this.#socketsBySerial.delete(serial);
+    }
+    return closed;
+  }
+
+  async #classify(socket: TLSSocket): Promise<DevicePeer> {
+    const chain = presentedChain(socket);
+    if (!chain) return { kind: 'none' };
+    const { leaf } = chain;
+    if (!(leaf.checkIssued(this.#issuing) && leaf.verify(this.#issuing.publicKey))) {
+      return { kind: 'idevid', certificate: leaf, chainDer: chain.chainDer };
+    }
+    const serial = normalizeSerial(leaf.serialNumber);
+    const record = await this.#registry.certificate(serial);
+    if (!record || new X509Certificate(record.certificatePem).fingerprint256 !== leaf.fingerprint256) {
+      return { kind: 'refused', reason: 'unknown', serial };
+    }
+    if (record.deviceState === 'decommissioned') return { kind: 'refused', reason: 'decommissioned', serial };
+    if (record.revokedAt !== null) return { kind: 'refused', reason: 'revoked', serial };
+    let sockets = this.#socketsBySerial.get(serial);
+    if (!sockets) {
+      sockets = new Set();
+      this.#socketsBySerial.set(serial, sockets);
+    }
+    sockets.add(socket);
+    socket.once('close', () => {
+      sockets.delete(socket);
+      if (sockets.size === 0) this.#socketsBySerial.delete(serial);
+    });
+    return { kind: 'ldevid', deviceId: record.deviceId, serial, certificate: leaf };
+  }
+}

@@ -1,0 +1,66 @@
+import type { FastifyInstance } from 'fastify';
+import { RequestError } from '../http/request-error.ts';
+import type { CertificateAuthority, CrlPublisher, OcspResponder } from '../pki/index.ts';
+import { MAX_OCSP_REQUEST_BYTES } from '../pki/index.ts';
+
+export interface RevocationRouteServices {
+  readonly crl: CrlPublisher;
+  readonly ocsp: OcspResponder;
+  readonly issuing: CertificateAuthority;
+  readonly root: CertificateAuthority;
+}
+
+/**
+ * What relying parties fetch to check a device certificate, at the URLs the
+ * certificates' AIA and CRL distribution point name: the CRL (RFC 5280), OCSP
+ * (RFC 6960, GET and POST) and the CA certificates. Public: no client
+ * certificate, no login.
+ */
+export function registerRevocationRoutes(app: FastifyInstance, services: RevocationRouteServices): void {
+  app.addContentTypeParser(
+    'application/ocsp-request',
+    { parseAs: 'buffer', bodyLimit: MAX_OCSP_REQUEST_BYTES },
+    (_request, body, done) => done(null, body),
+  );
+  const publicRoute = { deviceAccess: 'public' } as const;
+
+  for (const [name, authority] of [
+    ['issuing', services.issuing],
+    ['root', services.root],
+  ] as const) {
+    app.get(`/ca/${name}.crt`, { config: publicRoute }, async (_request, reply) =>
+      reply.type('application/pkix-cert').send(Buffer.from(authority.certificate.rawData)),
+    );
+  }
+
+  app.get('/crl/issuing.crl', { config: publicRoute }, async (_request, reply) => {
+    const crl = await services.crl.current();
+    return reply
+      .type('application/pkix-crl')
+      .header('last-modified', crl.thisUpdate.toUTCString())
+      .header('expires', crl.nextUpdate.toUTCString())
+      .send(Buffer.from(crl.der));
+  });
+
+  app.post('/ocsp', { config: publicRoute, bodyLimit: MAX_OCSP_REQUEST_BYTES }, async (request, reply) => {
+    if (!Buffer.isBuffer(request.body))
+      throw new RequestError('UNSUPPORTED_MEDIA_TYPE', 'send an application/ocsp-request body');
+    return reply
+      .type('application/ocsp-response')
+      .send(Buffer.from(await services.ocsp.respond(new Uint8Array(request.body))));
+  });
+
+  // RFC 6960 Appendix A.1: GET {url}/{url-encoding of base-64 encoding of the DER OCSPRequest}.
+  app.get<{ Params: { '*': string } }>('/ocsp/*', { config: publicRoute }, async (request, reply) => {
+    const encoded = decodeURIComponent(request.params['*']);
+    if (encoded.length > (MAX_OCSP_REQUEST_BYTES * 4) / 3 + 4 || !/^[A-Za-z0-9+/]*={0,2}$/.test(encoded)) {
+      // A malformed request still gets an OCSP answer (malformedRequest), as RFC 6960 §2.3 wants.
+      return reply
+        .type('application/ocsp-response')
+        .send(Buffer.from(await services.ocsp.respond(new Uint8Array(0))));
+    }
+    return reply
+      .type('application/ocsp-response')
+      .send(Buffer.from(await services.ocsp.respond(new Uint8Array(Buffer.from(encoded, 'base64')))));
+  });
+}
