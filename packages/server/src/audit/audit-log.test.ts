@@ -126,3 +126,35 @@ describe('AuditLog', () => {
     });
   });
 });
+
+describe('AuditLog#listJson', () => {
+  it('is the same page as #list, with nextBefore when the page is full', async () => {
+    await using database = await openTestDatabase();
+    const audit = new AuditLog(database.db);
+    for (let i = 1; i <= 5; i += 1) {
+      await audit.append({
+        actor: 'operator:a',
+        action: `x.${i}`,
+        outcome: i % 2 ? 'success' : 'denied',
+        target: i === 2 ? undefined : `t:${i}`,
+        source: i === 3 ? undefined : '10.0.0.1',
+        details: { i, nested: { ok: true, none: null } },
+      });
+    }
+    for (const query of [
+      { limit: 3 },
+      { limit: 10 },
+      { limit: 2, before: 4 },
+      { limit: 10, action: 'x.2' },
+    ]) {
+      const entries = await audit.list(query);
+      const expected =
+        entries.length === query.limit ? { entries, nextBefore: entries.at(-1)?.seq } : { entries };
+      const page = JSON.parse(await audit.listJson(query)) as { entries: Array<Record<string, unknown>> };
+      for (const entry of page.entries) {
+        for (const key of ['target', 'source']) if (entry[key] === null) delete entry[key];
+      }
+      assert.deepEqual(page, JSON.parse(JSON.stringify(expected)), JSON.stringify(query));
+    }
+  });
+});

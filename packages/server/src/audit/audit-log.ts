@@ -161,28 +161,36 @@ export class AuditLog {
   }
 
   async list(query: AuditQuery): Promise<AuditEntry[]> {
-    const conditions: string[] = [];
-    const params: unknown[] = [];
-    if (query.before !== undefined) {
-      params.push(query.before);
-      conditions.push(`seq < $${params.length}`);
-    }
-    if (query.actor !== undefined) {
-      params.push(query.actor);
-      conditions.push(`actor = $${params.length}`);
-    }
-    if (query.action !== undefined) {
-      params.push(query.action);
-      conditions.push(`action = $${params.length}`);
-    }
-    params.push(query.limit);
-    const where = conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '';
+    const { where, params } = filterOf(query);
     const result = await this.#db.query<AuditRow>(
       `SELECT seq::int8 AS seq, at, actor, action, target, outcome, source, details, prev_hash, hash
        FROM audit_log ${where} ORDER BY seq DESC LIMIT $${params.length}`,
       params,
     );
     return result.rows.map(toEntry);
+  }
+
+  /**
+   * The same page as `list`, as the JSON document `GET /v1/audit` answers
+   * (an absent target or source is `null`), built by the database in one
+   * value: decoding fifty rows field by field is most of the cost of this
+   * route on the embedded database.
+   */
+  async listJson(query: AuditQuery): Promise<string> {
+    const { where, params } = filterOf(query);
+    const result = await this.#db.query<{ entries: string; n: number; last_seq: number | null }>(
+      `SELECT coalesce(json_agg(e ORDER BY e.seq DESC), '[]')::text AS entries, count(*)::int AS n,
+              min(e.seq)::int8 AS last_seq
+       FROM (
+         SELECT seq, to_char(at AT TIME ZONE 'UTC', 'YYYY-MM-DD"T"HH24:MI:SS.MS"Z"') AS at, actor, action, target,
+                outcome, source, details, prev_hash AS "prevHash", hash
+         FROM audit_log ${where} ORDER BY seq DESC LIMIT $${params.length}
+       ) e`,
+      params,
+    );
+    const row = result.rows[0];
+    const more = row && row.n === query.limit && row.last_seq !== null ? `,"nextBefore":${row.last_seq}` : '';
+    return `{"entries":${row?.entries ?? '[]'}${more}}`;
   }
 
   /**
@@ -234,4 +242,24 @@ function withoutNulDeep(value: unknown): unknown {
     return Object.fromEntries(Object.entries(value).map(([k, v]) => [withoutNul(k), withoutNulDeep(v)]));
   }
   return value;
+}
+
+/** WHERE clause and parameters of a page query; the limit is the last parameter. */
+function filterOf(query: AuditQuery): { where: string; params: unknown[] } {
+  const conditions: string[] = [];
+  const params: unknown[] = [];
+  if (query.before !== undefined) {
+    params.push(query.before);
+    conditions.push(`seq < $${params.length}`);
+  }
+  if (query.actor !== undefined) {
+    params.push(query.actor);
+    conditions.push(`actor = $${params.length}`);
+  }
+  if (query.action !== undefined) {
+    params.push(query.action);
+    conditions.push(`action = $${params.length}`);
+  }
+  params.push(query.limit);
+  return { where: conditions.length > 0 ? `WHERE ${conditions.join(' AND ')}` : '', params };
 }

@@ -359,3 +359,25 @@ describe('operator authentication', () => {
     assert.ok(t.logs.lines.length > 5, 'the log captured nothing, so this test would prove nothing');
   });
 });
+
+describe('API token verification cache', () => {
+  it('stops honouring a token at once when its owner is disabled or it is revoked, despite the cache', async () => {
+    await using t = await startTestPanel();
+    const admin = await t.adminToken();
+    const viewer = await t.operatorToken('gina', 'viewer');
+    const { token } = (
+      await t.inject('POST', '/v1/tokens', { token: viewer, body: { name: 'cached', role: 'viewer' } })
+    ).json();
+    assert.equal((await t.inject('GET', '/v1/auth/me', { token })).statusCode, 200);
+    assert.equal((await t.inject('GET', '/v1/auth/me', { token })).statusCode, 200);
+    assert.equal((await t.inject('POST', '/v1/operators/gina/disable', { token: admin })).statusCode, 200);
+    assert.equal((await t.inject('GET', '/v1/auth/me', { token })).statusCode, 401);
+
+    const second = (
+      await t.inject('POST', '/v1/tokens', { token: admin, body: { name: 'cached-2', role: 'viewer' } })
+    ).json();
+    assert.equal((await t.inject('GET', '/v1/auth/me', { token: second.token })).statusCode, 200);
+    await t.inject('DELETE', `/v1/tokens/${second.info.id}`, { token: admin });
+    assert.equal((await t.inject('GET', '/v1/auth/me', { token: second.token })).statusCode, 401);
+  });
+});

@@ -23,6 +23,12 @@ export const MAX_TOKEN_TTL_SECONDS = 366 * 24 * 3600;
 
 // Writing last-seen on every request would turn every read into a write.
 const TOUCH_INTERVAL_MS = 60_000;
+/**
+ * How long a verified API token is trusted without asking the database again.
+ * Revocation and disabling take effect at once in the replica that made them
+ * and within this time in the others.
+ */
+export const TOKEN_CACHE_MS = 5_000;
 
 export interface IssuedSession {
   readonly token: string;
@@ -88,6 +94,7 @@ export class OperatorCredentials {
   readonly #throttle: LoginThrottle;
   readonly #sessions: SessionPolicy;
   readonly #now: () => Date;
+  readonly #tokenCache = new Map<string, { secretHash: Uint8Array; principal: Principal; until: number }>();
 
   constructor(db: Db, audit: AuditLog, throttle: LoginThrottle, sessions: SessionPolicy, now: () => Date) {
     this.#db = db;
@@ -229,7 +236,16 @@ export class OperatorCredentials {
     };
   }
 
+  /** Drops cached token verifications of an operator (disabled, role or password changed). */
+  forgetOperator(operatorId: string): void {
+    for (const [id, entry] of this.#tokenCache)
+      if (entry.principal.operatorId === operatorId) this.#tokenCache.delete(id);
+  }
+
   async #authenticateToken(id: string, secret: string): Promise<Principal> {
+    const cached = this.#tokenCache.get(id);
+    if (cached && cached.until > this.#now().getTime() && secretMatches(secret, cached.secretHash))
+      return cached.principal;
     const result = await this.#db.query<{
       secret_hash: Uint8Array;
       role: OperatorRole;
@@ -253,7 +269,7 @@ export class OperatorCredentials {
     if (!row.last_used_at || now - row.last_used_at.getTime() > TOUCH_INTERVAL_MS) {
       await this.#db.query('UPDATE api_tokens SET last_used_at = $2 WHERE id = $1', [id, new Date(now)]);
     }
-    return {
+    const principal: Principal = {
       operatorId: row.operator_id,
       username: row.username,
       role: row.role,
@@ -262,6 +278,13 @@ export class OperatorCredentials {
       credential: { kind: 'token', id },
       mustChangePassword: false,
     };
+    if (this.#tokenCache.size >= 10_000) this.#tokenCache.clear();
+    this.#tokenCache.set(id, {
+      secretHash: row.secret_hash,
+      principal,
+      until: Math.min(now + TOKEN_CACHE_MS, row.expires_at.getTime()),
+    });
+    return principal;
   }
 
   async logout(principal: Principal, source: string): Promise<void> {
@@ -389,6 +412,7 @@ export class OperatorCredentials {
         throw new OperatorError('TOKEN_NOT_FOUND', `no token ${id}`);
       }
       await tx.query('UPDATE api_tokens SET revoked_at = COALESCE(revoked_at, now()) WHERE id = $1', [id]);
+      this.#tokenCache.delete(id);
       await this.#audit.appendIn(tx, {
         actor: actorOf(principal),
         action: 'token.revoke',

@@ -47,10 +47,20 @@ export interface CreatedOperator {
 export class OperatorDirectory {
   readonly #db: Db;
   readonly #audit: AuditLog;
+  readonly #changeListeners: Array<(operatorId: string) => void> = [];
 
   constructor(db: Db, audit: AuditLog) {
     this.#db = db;
     this.#audit = audit;
+  }
+
+  /** Told after an operator is disabled or their password reset, so cached credentials are dropped. */
+  onCredentialsChange(listener: (operatorId: string) => void): void {
+    this.#changeListeners.push(listener);
+  }
+
+  #credentialsChanged(operatorId: string): void {
+    for (const listener of this.#changeListeners) listener(operatorId);
   }
 
   /**
@@ -134,7 +144,7 @@ export class OperatorDirectory {
     disabled: boolean,
     source: string | undefined,
   ): Promise<Operator> {
-    return this.#db.transaction(async (tx) => {
+    const operator = await this.#db.transaction(async (tx) => {
       const target = await this.#lockOperator(tx, username);
       if (disabled && target.role === 'admin' && target.disabled_at === null)
         await this.#refuseLastAdmin(tx, target.id);
@@ -159,6 +169,8 @@ export class OperatorDirectory {
       });
       return toOperator(result.rows[0] as OperatorRow);
     });
+    this.#credentialsChanged(operator.id);
+    return operator;
   }
 
   /**
@@ -172,7 +184,7 @@ export class OperatorDirectory {
   ): Promise<string> {
     const oneTimePassword = generateOneTimePassword();
     const hash = await hashPassword(oneTimePassword);
-    await this.#db.transaction(async (tx) => {
+    const operatorId = await this.#db.transaction(async (tx) => {
       const target = await this.#lockOperator(tx, username);
       await tx.query(
         `UPDATE operators SET password_hash = $2, must_change_password = true, password_changed_at = now()
@@ -192,7 +204,9 @@ export class OperatorDirectory {
         source,
         details: credentialOf(actor),
       });
+      return target.id;
     });
+    this.#credentialsChanged(operatorId);
     return oneTimePassword;
   }
 

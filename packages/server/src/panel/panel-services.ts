@@ -73,19 +73,22 @@ export async function buildPanelServices(input: {
       onInternalError: input.onInternalError,
     }),
   };
+  const operators = new OperatorDirectory(db, audit);
+  const credentials = new OperatorCredentials(
+    db,
+    audit,
+    throttle,
+    { ttlSeconds: config.sessionTtlSeconds, idleSeconds: config.sessionIdleSeconds },
+    now,
+  );
+  operators.onCredentialsChange((operatorId) => credentials.forgetOperator(operatorId));
   return {
     revocation,
     db,
     audit,
     ca,
-    operators: new OperatorDirectory(db, audit),
-    credentials: new OperatorCredentials(
-      db,
-      audit,
-      throttle,
-      { ttlSeconds: config.sessionTtlSeconds, idleSeconds: config.sessionIdleSeconds },
-      now,
-    ),
+    operators,
+    credentials,
     devices,
     enrollmentTokens,
     manufacturers,

@@ -43,6 +43,8 @@ export interface StartPanelOptions {
 export interface StartupFacts {
   readonly operatorUrl: string;
   readonly deviceUrl: string;
+  /** The plain-HTTP listener for CRL, OCSP and CA certificates, when enabled. */
+  readonly httpUrl: string | undefined;
   readonly rootCaPath: string;
   readonly rootCaFingerprint: string;
   readonly database: 'pglite' | 'postgres';
@@ -196,6 +198,7 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
     const facts: StartupFacts = {
       operatorUrl: urlOf(operatorApp, publicHost),
       deviceUrl: urlOf(deviceApp, publicHost),
+      httpUrl: httpApp ? urlOf(httpApp, publicHost).replace(/^https:/, 'http:') : undefined,
       rootCaPath,
       rootCaFingerprint: sha256Fingerprint(ca.root.certificate),
       database: db.kind,
@@ -216,6 +219,7 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
       {
         operatorUrl: facts.operatorUrl,
         deviceUrl: facts.deviceUrl,
+        httpUrl: facts.httpUrl,
         database: facts.database,
         rootCaPath,
         rootCaFingerprint: facts.rootCaFingerprint,
@@ -257,6 +261,7 @@ export function startupNotice(facts: StartupFacts): string {
     `Palisade panel is up (${facts.database === 'pglite' ? 'embedded database' : 'PostgreSQL'}).`,
     `  operator API and dashboard: ${facts.operatorUrl}`,
     `  device API (mutual TLS):    ${facts.deviceUrl}`,
+    ...(facts.httpUrl ? [`  CRL, OCSP, CA (HTTP):      ${facts.httpUrl}`] : []),
     `  root CA certificate:        ${facts.rootCaPath}`,
     `  root CA SHA-256:            ${facts.rootCaFingerprint}`,
   ];
