@@ -124,6 +124,7 @@ export async function startTestPanel(
     inject,
     async [Symbol.asyncDispose]() {
       await panel.close();
+      await database[Symbol.asyncDispose]();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

@@ -26,9 +26,11 @@ export interface PanelConfig {
   readonly httpPort: number;
   /** Base URL put into device certificates' AIA and CRL distribution point; derived from host and HTTP port if unset. */
   readonly revocationBaseUrl: string | undefined;
+  /** `file` (encrypted PKCS#8 in the database) or an RFC 7512 `pkcs11:` URI of the token that holds the CA keys. */
+  readonly caKeyStore: string;
 }
 
-type Kind = 'string' | 'port' | 'integer' | 'list' | 'level' | 'boolean' | 'url';
+type Kind = 'string' | 'port' | 'integer' | 'list' | 'level' | 'boolean' | 'url' | 'keystore';
 
 interface OptionSpec {
   readonly key: keyof PanelConfig;
@@ -177,6 +179,14 @@ export const PANEL_OPTIONS: readonly OptionSpec[] = [
     defaultValue: undefined,
     help: 'base URL of CRL, OCSP and CA issuers in device certificates (default: http://<first host>:<http port>)',
   },
+  {
+    key: 'caKeyStore',
+    flag: 'ca-key-store',
+    env: 'PALISADE_CA_KEY_STORE',
+    kind: 'keystore',
+    defaultValue: 'file',
+    help: "where the CA keys are made and kept: 'file' (encrypted in the database) or a pkcs11: URI (RFC 7512; give the PIN with pin-source=file:…)",
+  },
 ];
 
 export const PANEL_ENV_SECRETS = {
@@ -226,6 +236,9 @@ function coerce(spec: OptionSpec, raw: unknown, origin: string): PanelConfig[key
     case 'url':
       if (typeof raw !== 'string' || !/^https?:\/\/[^\s/]+(\/\S*)?$/.test(raw)) return fail('an http(s) URL');
       return raw.replace(/\/+$/, '');
+    case 'keystore':
+      if (raw === 'file' || (typeof raw === 'string' && raw.startsWith('pkcs11:'))) return raw;
+      return fail("'file' or a pkcs11: URI");
     case 'level':
       if (!(LOG_LEVELS as readonly unknown[]).includes(raw)) return fail(`one of ${LOG_LEVELS.join(', ')}`);
       return raw as PanelConfig['logLevel'];

@@ -6,9 +6,12 @@ import type { DestinationStream } from 'pino';
 import type { PanelConfig } from '../config/index.ts';
 import { type Db, migrate, openPgliteDb, openPostgresDb } from '../db/index.ts';
 import {
+  type CaKeySource,
   ensureCaHierarchy,
+  fileKeySource,
   issueLeafWithNewKey,
   type KeyPassphrase,
+  pkcs11KeySource,
   type RevocationEndpoints,
   resolveKeyPassphrase,
   sha256Fingerprint,
@@ -35,7 +38,7 @@ export interface StartPanelOptions {
   readonly logDestination?: DestinationStream;
   /** Human-facing start-up notes (URLs, the one-time password); default: stderr. Never the structured log. */
   readonly announce?: (text: string) => void;
-  /** A database opened by the caller (tests); otherwise chosen by the configuration. */
+  /** A database opened (and closed) by the caller, e.g. tests; otherwise chosen by the configuration. */
   readonly db?: Db;
   readonly now?: () => Date;
 }
@@ -48,7 +51,8 @@ export interface StartupFacts {
   readonly rootCaPath: string;
   readonly rootCaFingerprint: string;
   readonly database: 'pglite' | 'postgres';
-  readonly passphraseSource: KeyPassphrase['source'];
+  /** Where the CA keys' protection comes from: a passphrase (env, generated, data dir) or a PKCS#11 token. */
+  readonly passphraseSource: KeyPassphrase['source'] | 'pkcs11';
   /** Only on the very first start without a bootstrap password; printed once, never stored. */
   readonly firstAdmin?: { readonly username: string; readonly oneTimePassword?: string };
 }
@@ -94,12 +98,24 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
               logger.warn({ err: error }, 'an idle database connection failed; it will be replaced'),
           })
         : await openPgliteDb({ dataDir: join(config.dataDir, 'pgdata') }));
-    cleanup.push(() => db.close());
+    // A database handed in by the caller stays the caller's to close.
+    if (!options.db) cleanup.push(() => db.close());
     const { applied } = await migrate(db);
     if (applied.length > 0) logger.info({ applied }, 'database migrated');
 
-    const passphrase = await resolveKeyPassphrase(config.dataDir, options.secrets?.keyPassphrase);
-    const ca = await ensureCaHierarchy(db, passphrase.value, { organization: config.organization }, now());
+    let passphraseSource: KeyPassphrase['source'] | 'pkcs11' = 'pkcs11';
+    let keys: CaKeySource;
+    if (config.caKeyStore === 'file') {
+      const passphrase = await resolveKeyPassphrase(config.dataDir, options.secrets?.keyPassphrase);
+      passphraseSource = passphrase.source;
+      keys = fileKeySource(passphrase.value);
+    } else {
+      keys = await pkcs11KeySource(config.caKeyStore);
+    }
+    cleanup.push(async () => {
+      await keys[Symbol.asyncDispose]();
+    });
+    const ca = await ensureCaHierarchy(db, keys, { organization: config.organization }, now());
     let revocationBase = config.revocationBaseUrl;
     const endpoints = (): RevocationEndpoints => {
       const base = revocationBase ?? `http://${config.hosts[0] ?? 'localhost'}:${config.httpPort}`;
@@ -202,7 +218,7 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
       rootCaPath,
       rootCaFingerprint: sha256Fingerprint(ca.root.certificate),
       database: db.kind,
-      passphraseSource: passphrase.source,
+      passphraseSource,
       ...(firstAdmin
         ? {
             firstAdmin: {
@@ -265,7 +281,7 @@ export function startupNotice(facts: StartupFacts): string {
     `  root CA certificate:        ${facts.rootCaPath}`,
     `  root CA SHA-256:            ${facts.rootCaFingerprint}`,
   ];
-  if (facts.passphraseSource !== 'env') {
+  if (facts.passphraseSource === 'generated' || facts.passphraseSource === 'data-dir') {
     lines.push(
       '',
       'WARNING: the CA keys are encrypted with a passphrase generated into the data directory.',

@@ -1,7 +1,8 @@
-import { createPrivateKey, KeyObject, webcrypto } from 'node:crypto';
+import type { webcrypto } from 'node:crypto';
 import { ADVISORY_LOCK, type Db } from '../db/index.ts';
+import type { CaKeySource, StoredKey } from './ca-key-source.ts';
 import { PkiError } from './pki-error.ts';
-import { ECDSA_P256, ECDSA_SHA256, randomSerial, toPem, x509 } from './x509.ts';
+import { ECDSA_SHA256, randomSerial, toPem, x509 } from './x509.ts';
 
 /**
  * A CA certificate with a handle on its private key (non-extractable once
@@ -21,6 +22,8 @@ export interface CaHierarchy {
   readonly issuing: CertificateAuthority;
   /** True on the start that created the hierarchy. */
   readonly created: boolean;
+  /** Where the keys are kept. */
+  readonly keyStore: CaKeySource['kind'];
 }
 
 export interface CaNaming {
@@ -34,26 +37,31 @@ const BACKDATE_MS = 5 * 60 * 1000;
 interface CaRow {
   name: 'root' | 'issuing';
   certificate_pem: string;
-  encrypted_key_pem: string;
+  encrypted_key_pem: string | null;
+  key_ref: string | null;
+}
+
+function storedKeyOf(row: CaRow): StoredKey {
+  return row.key_ref !== null ? { keyRef: row.key_ref } : { encryptedKeyPem: row.encrypted_key_pem ?? '' };
 }
 
 /**
  * Loads the panel's root and issuing CA from the database, creating both on
  * the very first start (ECDSA P-256; root 20 years, pathLen 1; issuing 5 years,
- * pathLen 0). Creation holds the bootstrap advisory lock so that replicas
- * starting together create one hierarchy. Private keys are stored as
- * PBES2-encrypted PKCS#8 and loaded as non-extractable WebCrypto keys.
+ * pathLen 0) with keys made in `keys` (encrypted PKCS#8 in the database, or
+ * non-extractable on a PKCS#11 token). Creation holds the bootstrap advisory
+ * lock so that replicas starting together create one hierarchy.
  */
 export async function ensureCaHierarchy(
   db: Db,
-  passphrase: string,
+  keys: CaKeySource,
   naming: CaNaming,
   now = new Date(),
 ): Promise<CaHierarchy> {
-  const rows = await db.transaction(async (tx) => {
+  const result = await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK.bootstrap]);
     const existing = await tx.query<CaRow>(
-      "SELECT name, certificate_pem, encrypted_key_pem FROM ca_material WHERE name IN ('root', 'issuing')",
+      "SELECT name, certificate_pem, encrypted_key_pem, key_ref FROM ca_material WHERE name IN ('root', 'issuing')",
     );
     if (existing.rows.length === 2) return { rows: existing.rows, created: false };
     if (existing.rows.length === 1) {
@@ -62,104 +70,80 @@ export async function ensureCaHierarchy(
         'the database holds only one of the root and issuing CA; restore it from backup',
       );
     }
-    const created = await createHierarchy(passphrase, naming, now);
+    const created = await createHierarchy(keys, naming, now);
     for (const row of created) {
       await tx.query(
-        'INSERT INTO ca_material (name, certificate_pem, encrypted_key_pem) VALUES ($1, $2, $3)',
-        [row.name, row.certificate_pem, row.encrypted_key_pem],
+        'INSERT INTO ca_material (name, certificate_pem, encrypted_key_pem, key_ref) VALUES ($1, $2, $3, $4)',
+        [row.name, row.certificate_pem, row.encrypted_key_pem, row.key_ref],
       );
     }
     return { rows: created, created: true };
   });
-  const byName = new Map(rows.rows.map((row) => [row.name, row]));
+  const load = async (name: 'root' | 'issuing'): Promise<CertificateAuthority> => {
+    const row = result.rows.find((r) => r.name === name) as CaRow;
+    const key = await keys.load(name, storedKeyOf(row));
+    return {
+      certificate: new x509.X509Certificate(row.certificate_pem),
+      certificatePem: row.certificate_pem,
+      privateKey: key.privateKey,
+      crypto: key.crypto,
+    };
+  };
   return {
-    created: rows.created,
-    root: await loadAuthority(byName.get('root') as CaRow, passphrase),
-    issuing: await loadAuthority(byName.get('issuing') as CaRow, passphrase),
+    created: result.created,
+    keyStore: keys.kind,
+    root: await load('root'),
+    issuing: await load('issuing'),
   };
 }
 
-async function loadAuthority(row: CaRow, passphrase: string): Promise<CertificateAuthority> {
-  let keyObject: KeyObject;
-  try {
-    keyObject = createPrivateKey({ key: row.encrypted_key_pem, format: 'pem', passphrase });
-  } catch (error) {
-    throw new PkiError(
-      'CA_KEY_UNREADABLE',
-      `cannot decrypt the ${row.name} CA key: PALISADE_KEY_PASSPHRASE differs from the one it was created with`,
-      { cause: error },
-    );
-  }
-  return {
-    certificate: new x509.X509Certificate(row.certificate_pem),
-    certificatePem: row.certificate_pem,
-    privateKey: keyObject.toCryptoKey(ECDSA_P256, false, ['sign']),
-    crypto: webcrypto,
-  };
-}
-
-function encryptKey(key: webcrypto.CryptoKey, passphrase: string): string {
-  // PKCS#8 EncryptedPrivateKeyInfo with PBES2 (PBKDF2 + AES-256-CBC), readable by `openssl pkey`.
-  return KeyObject.from(key).export({
-    format: 'pem',
-    type: 'pkcs8',
-    cipher: 'aes-256-cbc',
-    passphrase,
-  }) as string;
-}
-
-async function createHierarchy(passphrase: string, naming: CaNaming, now: Date): Promise<CaRow[]> {
+async function createHierarchy(keys: CaKeySource, naming: CaNaming, now: Date): Promise<CaRow[]> {
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
-  const rootKeys = (await webcrypto.subtle.generateKey(ECDSA_P256, true, [
-    'sign',
-    'verify',
-  ])) as webcrypto.CryptoKeyPair;
-  const root = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: `CN=Palisade Root CA, O=${naming.organization}`,
-    notBefore,
-    notAfter: new Date(now.getTime() + 20 * YEAR_MS),
-    keys: rootKeys,
-    signingAlgorithm: ECDSA_SHA256,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 1, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey),
-    ],
-  });
-  const issuingKeys = (await webcrypto.subtle.generateKey(ECDSA_P256, true, [
-    'sign',
-    'verify',
-  ])) as webcrypto.CryptoKeyPair;
-  const issuing = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: `CN=Palisade Issuing CA, O=${naming.organization}`,
-    issuer: root.subject,
-    notBefore,
-    notAfter: new Date(now.getTime() + 5 * YEAR_MS),
-    publicKey: issuingKeys.publicKey,
-    signingKey: rootKeys.privateKey,
-    signingAlgorithm: ECDSA_SHA256,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(issuingKeys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(root),
-    ],
-  });
-  return [
+  const rootKey = await keys.create('root');
+  const root = await x509.X509CertificateGenerator.createSelfSigned(
     {
-      name: 'root',
-      certificate_pem: toPem(root),
-      encrypted_key_pem: encryptKey(rootKeys.privateKey, passphrase),
+      serialNumber: randomSerial(),
+      name: `CN=Palisade Root CA, O=${naming.organization}`,
+      notBefore,
+      notAfter: new Date(now.getTime() + 20 * YEAR_MS),
+      keys: { privateKey: rootKey.privateKey, publicKey: rootKey.publicKey },
+      signingAlgorithm: ECDSA_SHA256,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 1, true),
+        new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
+        await x509.SubjectKeyIdentifierExtension.create(rootKey.publicKey),
+      ],
     },
+    rootKey.crypto,
+  );
+  const issuingKey = await keys.create('issuing');
+  const issuing = await x509.X509CertificateGenerator.create(
     {
-      name: 'issuing',
-      certificate_pem: toPem(issuing),
-      encrypted_key_pem: encryptKey(issuingKeys.privateKey, passphrase),
+      serialNumber: randomSerial(),
+      subject: `CN=Palisade Issuing CA, O=${naming.organization}`,
+      issuer: root.subject,
+      notBefore,
+      notAfter: new Date(now.getTime() + 5 * YEAR_MS),
+      publicKey: issuingKey.publicKey,
+      signingKey: rootKey.privateKey,
+      signingAlgorithm: ECDSA_SHA256,
+      extensions: [
+        new x509.BasicConstraintsExtension(true, 0, true),
+        new x509.KeyUsagesExtension(
+          x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
+          true,
+        ),
+        await x509.SubjectKeyIdentifierExtension.create(issuingKey.publicKey),
+        await x509.AuthorityKeyIdentifierExtension.create(root),
+      ],
     },
-  ];
+    rootKey.crypto,
+  );
+  const row = (name: CaRow['name'], certificate: x509.X509Certificate, stored: StoredKey): CaRow => ({
+    name,
+    certificate_pem: toPem(certificate),
+    encrypted_key_pem: 'encryptedKeyPem' in stored ? stored.encryptedKeyPem : null,
+    key_ref: 'keyRef' in stored ? stored.keyRef : null,
+  });
+  return [row('root', root, rootKey.stored), row('issuing', issuing, issuingKey.stored)];
 }
