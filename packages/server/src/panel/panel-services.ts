@@ -14,8 +14,15 @@ import {
   type RevocationEndpoints,
   type RevocationReason,
 } from '../pki/index.ts';
+import { OcspResponseCache } from '../revocation/index.ts';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../security/index.ts';
 import type { PanelServices } from './services.ts';
+
+/**
+ * How long an OCSP answer to a nonce-less request is reused: revocations made
+ * on another replica show within it (the issue asks for one second).
+ */
+const OCSP_CACHE_MS = 1_000;
 
 /** Wires the bounded contexts together: each gets the database, the audit log and the services it calls. */
 export async function buildPanelServices(input: {
@@ -42,37 +49,40 @@ export async function buildPanelServices(input: {
   const pendingEnrollments = new PendingEnrollments(db, audit);
   // A delegated OCSP responder (RFC 6960 §4.2.2.2) per process: its key stays in memory, the CA key signs it once.
   const ocspSigner = await issueOcspSigner(ca.issuing, { validityDays: 30, now: now() });
-  const revocation = {
-    issuing: ca.issuing,
-    root: ca.root,
-    crl: new CrlPublisher({
-      db,
-      issuer: ca.issuing,
-      now,
-      revoked: async (at: Date, tx: Queryable) =>
-        (await devices.revokedUnexpired(at, tx)).map((r) => ({
-          serialHex: r.serial,
-          revokedAt: r.revokedAt,
-          reason: r.reason as RevocationReason,
-        })),
-    }),
-    ocsp: new OcspResponder({
-      issuer: ca.issuing,
-      signer: ocspSigner,
-      now,
-      lookup: async (serialHex: string): Promise<CertificateStatus> => {
-        const record = await devices.certificate(normalizeSerial(serialHex));
-        if (!record) return { status: 'unknown' };
-        if (record.revokedAt === null) return { status: 'good' };
-        return {
-          status: 'revoked',
-          revokedAt: new Date(record.revokedAt),
-          reason: (record.revocationReason ?? 'unspecified') as RevocationReason,
-        };
-      },
-      onInternalError: input.onInternalError,
-    }),
-  };
+  const responder = new OcspResponder({
+    issuer: ca.issuing,
+    signer: ocspSigner,
+    now,
+    lookup: async (serialHex: string): Promise<CertificateStatus> => {
+      const record = await devices.certificate(normalizeSerial(serialHex));
+      if (!record) return { status: 'unknown' };
+      if (record.revokedAt === null) return { status: 'good' };
+      return {
+        status: 'revoked',
+        revokedAt: new Date(record.revokedAt),
+        reason: (record.revocationReason ?? 'unspecified') as RevocationReason,
+      };
+    },
+    onInternalError: input.onInternalError,
+  });
+  const ocsp = new OcspResponseCache((request) => responder.respond(request), { ttlMs: OCSP_CACHE_MS });
+  const crl = new CrlPublisher({
+    db,
+    issuer: ca.issuing,
+    now,
+    revoked: async (at: Date, tx: Queryable) =>
+      (await devices.revokedUnexpired(at, tx)).map((r) => ({
+        serialHex: r.serial,
+        revokedAt: r.revokedAt,
+        reason: r.reason as RevocationReason,
+      })),
+  });
+  // The revocation is committed; make it visible in the CRL and in this replica's OCSP answers at once.
+  devices.onRevocation(async () => {
+    ocsp.invalidate();
+    await crl.reissue();
+  });
+  const revocation = { issuing: ca.issuing, root: ca.root, crl, ocsp };
   const operators = new OperatorDirectory(db, audit);
   const credentials = new OperatorCredentials(
     db,

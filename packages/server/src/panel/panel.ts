@@ -67,6 +67,8 @@ export interface RunningPanel {
   close(): Promise<void>;
 }
 
+const CRL_CHECK_INTERVAL_MS = 5 * 60 * 1000;
+
 function urlOf(app: FastifyInstance, host: string): string {
   const address = app.server.address() as AddressInfo;
   return `https://${host}:${address.port}`;
@@ -194,7 +196,6 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
     cleanup.push(() => deviceApp.close());
     services.manufacturers.onChange(() => device.refreshTrust());
     services.devices.onRevocation(async (revoked) => {
-      await services.revocation.crl.reissue();
       const closed = services.devicePeers.disconnect(revoked.map((r) => r.serial));
       logger.info({ revoked: revoked.length, closedConnections: closed }, 'device certificates revoked');
     });
@@ -248,6 +249,15 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
       outcome: 'success',
       details: { database: db.kind, operatorUrl: facts.operatorUrl, deviceUrl: facts.deviceUrl },
     });
+    // Keep the CRL ahead of its nextUpdate even when nothing is revoked; replicas agree through the CRL lock.
+    await services.revocation.crl.current();
+    const crlTimer = setInterval(() => {
+      services.revocation.crl
+        .current()
+        .catch((error: unknown) => logger.error({ err: error }, 'CRL reissue failed'));
+    }, CRL_CHECK_INTERVAL_MS);
+    crlTimer.unref();
+    cleanup.push(async () => clearInterval(crlTimer));
     started = true;
     ready = true;
 

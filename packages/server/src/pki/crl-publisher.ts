@@ -60,19 +60,27 @@ export class CrlPublisher {
       this.#cached = stored;
       return stored;
     }
-    return this.reissue();
+    return this.#publish(fresh);
   }
 
   /** Publishes a new CRL now (after a revocation). */
   async reissue(): Promise<PublishedCrl> {
+    return this.#publish(() => false);
+  }
+
+  /**
+   * Publishes under the CRL advisory lock. `stillFresh` is asked again once the
+   * lock is held: when several replicas find the CRL due at the same moment,
+   * the first publishes and the others serve what it published.
+   */
+  async #publish(stillFresh: (crl: PublishedCrl | undefined) => boolean): Promise<PublishedCrl> {
     const published = await this.#db.transaction(async (tx) => {
       await tx.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK.crl]);
-      const last = await tx.query<{ crl_number: number }>(
-        "SELECT crl_number::int8 AS crl_number FROM crl_state WHERE issuer = 'issuing'",
-      );
+      const stored = await this.#load(tx);
+      if (stored && stillFresh(stored)) return stored;
       const thisUpdate = this.#now();
       const crl: PublishedCrl = {
-        crlNumber: (last.rows[0]?.crl_number ?? 0) + 1,
+        crlNumber: (stored?.crlNumber ?? 0) + 1,
         thisUpdate,
         nextUpdate: new Date(thisUpdate.getTime() + this.#policy.validitySeconds * 1000),
         der: new Uint8Array(0),
@@ -94,8 +102,8 @@ export class CrlPublisher {
     this.#cached = undefined;
   }
 
-  async #load(): Promise<PublishedCrl | undefined> {
-    const result = await this.#db.query<{
+  async #load(q: Queryable = this.#db): Promise<PublishedCrl | undefined> {
+    const result = await q.query<{
       crl_number: number;
       this_update: Date;
       next_update: Date;

@@ -1,11 +1,12 @@
 import type { FastifyInstance } from 'fastify';
 import { RequestError } from '../http/request-error.ts';
-import type { CertificateAuthority, CrlPublisher, OcspResponder } from '../pki/index.ts';
+import type { CertificateAuthority, CrlPublisher } from '../pki/index.ts';
 import { MAX_OCSP_REQUEST_BYTES } from '../pki/index.ts';
 
 export interface RevocationRouteServices {
   readonly crl: CrlPublisher;
-  readonly ocsp: OcspResponder;
+  /** The OCSP responder (usually behind an `OcspResponseCache`). */
+  readonly ocsp: { respond(request: Uint8Array): Promise<Uint8Array> };
   readonly issuing: CertificateAuthority;
   readonly root: CertificateAuthority;
 }
