@@ -14,6 +14,6 @@ export {
 export type { HttpErrorCode } from './http/error-status.ts';
 export { ERROR_STATUS } from './http/error-status.ts';
 export { OperatorDirectory } from './operators/index.ts';
-export type { RunningPanel, StartupFacts } from './panel/index.ts';
-export { acquireDataDirLock, startPanel } from './panel/index.ts';
+export type { CaInitOptions, RunningPanel, StartupFacts } from './panel/index.ts';
+export { acquireDataDirLock, initializeCa, startPanel } from './panel/index.ts';
 export { issueLeafWithNewKey } from './pki/index.ts';

@@ -12,6 +12,7 @@ import type {
 } from '../devices/index.ts';
 import { deviceUri } from '../devices/index.ts';
 import {
+  type CaCertificate,
   type CertificateAuthority,
   certsOnlyPkcs7,
   issueDeviceCertificate,
@@ -55,10 +56,16 @@ export interface EstServiceOptions {
   readonly pending: PendingEnrollments;
   readonly throttle: LoginThrottle;
   readonly issuing: CertificateAuthority;
-  readonly root: CertificateAuthority;
+  readonly root: CaCertificate;
   /** Where certificates point relying parties for revocation data; known once the HTTP listener is up. */
   readonly endpoints: () => RevocationEndpoints;
   readonly now: () => Date;
+}
+
+/** Where an IDevID enrollment came from: the chain presented and the trusted manufacturer it ends in. */
+interface IdevidProvenance {
+  readonly chainPem: string;
+  readonly manufacturerId: string;
 }
 
 const RETRY_AFTER_SECONDS = 60;
@@ -118,7 +125,7 @@ export class EstService {
           group,
           csr,
           operation,
-          attempt.idevidChainPem,
+          attempt.idevid,
           request.source,
         );
       });
@@ -183,7 +190,7 @@ export class EstService {
   async #identify(
     request: EnrollmentRequest,
     credential: EnrollmentCredential,
-  ): Promise<{ device: Device; actor: string; idevidChainPem?: string }> {
+  ): Promise<{ device: Device; actor: string; idevid?: IdevidProvenance }> {
     if (credential.kind === 'none') {
       await this.#o.audit.append({
         actor: 'anonymous',
@@ -260,7 +267,7 @@ export class EstService {
   async #identifyByIdevid(
     request: EnrollmentRequest,
     peer: Extract<DevicePeer, { kind: 'idevid' }>,
-  ): Promise<{ device: Device; actor: string; idevidChainPem: string }> {
+  ): Promise<{ device: Device; actor: string; idevid: IdevidProvenance }> {
     const manufacturer = await this.#o.manufacturers.findInChain(peer.chainDer);
     const fingerprint = peer.certificate.fingerprint256.replaceAll(':', '').toLowerCase();
     const serial = subjectSerialNumber(peer.certificate);
@@ -278,7 +285,28 @@ export class EstService {
         'the client certificate is not an IDevID from a trusted manufacturer',
       );
     }
-    let device = await this.#o.registry.findByIdevid(serial, fingerprint);
+    const claimed = await this.#o.registry.findByIdevid(serial, fingerprint);
+    // A subject serialNumber is unique only within one manufacturer: once a device has enrolled with
+    // one manufacturer's IDevID, another manufacturer's IDevID with the same serialNumber is not it.
+    if (claimed && claimed.manufacturerId !== null && claimed.manufacturerId !== manufacturer.id) {
+      await this.#o.audit.append({
+        actor,
+        action: 'device.simpleenroll',
+        target: `device:${claimed.id}`,
+        outcome: 'denied',
+        source: request.source,
+        details: {
+          code: 'IDEVID_NOT_CLAIMED',
+          manufacturer: manufacturer.name,
+          reason: 'bound to another manufacturer',
+        },
+      });
+      throw new EnrollmentError(
+        'IDEVID_NOT_CLAIMED',
+        `device ${claimed.id} was enrolled with another manufacturer's IDevID`,
+      );
+    }
+    let device: Device | undefined = claimed;
     if (!device) {
       if (!manufacturer.autoClaim) {
         await this.#o.audit.append({
@@ -305,7 +333,11 @@ export class EstService {
     const chainPem = peer.chainDer
       .map((der) => new x509.X509Certificate(Buffer.from(der)).toString('pem'))
       .join('\n');
-    return { device, actor: `device:${device.id}`, idevidChainPem: `${chainPem}\n` };
+    return {
+      device,
+      actor: `device:${device.id}`,
+      idevid: { chainPem: `${chainPem}\n`, manufacturerId: manufacturer.id },
+    };
   }
 
   async #groupFor(device: Device, label: string | undefined): Promise<DeviceGroup> {
@@ -406,7 +438,7 @@ export class EstService {
     group: DeviceGroup,
     csr: AcceptedCsr,
     operation: Operation,
-    idevidChainPem: string | undefined,
+    idevid: IdevidProvenance | undefined,
     source: string,
   ): Promise<EnrollmentOutcome> {
     let publicKey = csr.publicKey;
@@ -436,7 +468,7 @@ export class EstService {
         issuedVia: operation,
         keyAlgorithm: operation === 'serverkeygen' ? 'EC P-256' : csr.keyAlgorithm,
       },
-      idevidChainPem,
+      idevid,
     );
     const pkcs7 = certsOnlyPkcs7([issued.certificate]);
     return privateKeyPkcs8

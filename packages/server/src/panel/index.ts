@@ -1,3 +1,5 @@
+export type { CaInitOptions } from './ca-init.ts';
+export { initializeCa } from './ca-init.ts';
 export type { DataDirLock } from './data-dir-lock.ts';
 export { acquireDataDirLock, LOCK_FILE } from './data-dir-lock.ts';
 export type { DeviceApp } from './device-app.ts';

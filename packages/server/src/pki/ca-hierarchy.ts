@@ -1,8 +1,8 @@
-import type { webcrypto } from 'node:crypto';
+import { KeyObject, webcrypto } from 'node:crypto';
 import { ADVISORY_LOCK, type Db } from '../db/index.ts';
-import type { CaKeySource, StoredKey } from './ca-key-source.ts';
+import type { CaKeySource, CaSigningKey, StoredKey } from './ca-key-source.ts';
 import { PkiError } from './pki-error.ts';
-import { ECDSA_SHA256, randomSerial, toPem, x509 } from './x509.ts';
+import { ECDSA_P256, ECDSA_SHA256, randomSerial, toPem, x509 } from './x509.ts';
 
 /**
  * A CA certificate with a handle on its private key (non-extractable once
@@ -17,8 +17,14 @@ export interface CertificateAuthority {
   readonly crypto: webcrypto.Crypto;
 }
 
+/** A CA known by its certificate only: the panel never needs the root key at run time. */
+export interface CaCertificate {
+  readonly certificate: x509.X509Certificate;
+  readonly certificatePem: string;
+}
+
 export interface CaHierarchy {
-  readonly root: CertificateAuthority;
+  readonly root: CaCertificate;
   readonly issuing: CertificateAuthority;
   /** True on the start that created the hierarchy. */
   readonly created: boolean;
@@ -29,6 +35,17 @@ export interface CaHierarchy {
 export interface CaNaming {
   readonly organization: string;
 }
+
+/**
+ * Keep the root key out of the panel: it is written once, encrypted with its
+ * own passphrase, for an offline safe; the database records only `offline`.
+ */
+export interface OfflineRoot {
+  readonly passphrase: string;
+  readonly write: (encryptedPkcs8Pem: string) => Promise<void>;
+}
+
+export const OFFLINE_KEY_REF = 'offline';
 
 const YEAR_MS = 365 * 24 * 3600 * 1000;
 // Backdate a little so that devices with a slightly slow clock accept fresh certificates.
@@ -57,6 +74,7 @@ export async function ensureCaHierarchy(
   keys: CaKeySource,
   naming: CaNaming,
   now = new Date(),
+  offlineRoot?: OfflineRoot,
 ): Promise<CaHierarchy> {
   const result = await db.transaction(async (tx) => {
     await tx.query('SELECT pg_advisory_xact_lock($1)', [ADVISORY_LOCK.bootstrap]);
@@ -70,7 +88,7 @@ export async function ensureCaHierarchy(
         'the database holds only one of the root and issuing CA; restore it from backup',
       );
     }
-    const created = await createHierarchy(keys, naming, now);
+    const created = await createHierarchy(keys, naming, now, offlineRoot);
     for (const row of created) {
       await tx.query(
         'INSERT INTO ca_material (name, certificate_pem, encrypted_key_pem, key_ref) VALUES ($1, $2, $3, $4)',
@@ -79,27 +97,30 @@ export async function ensureCaHierarchy(
     }
     return { rows: created, created: true };
   });
-  const load = async (name: 'root' | 'issuing'): Promise<CertificateAuthority> => {
-    const row = result.rows.find((r) => r.name === name) as CaRow;
-    const key = await keys.load(name, storedKeyOf(row));
-    return {
-      certificate: new x509.X509Certificate(row.certificate_pem),
-      certificatePem: row.certificate_pem,
-      privateKey: key.privateKey,
-      crypto: key.crypto,
-    };
-  };
+  const rowOf = (name: CaRow['name']) => result.rows.find((r) => r.name === name) as CaRow;
+  const certificateOf = (row: CaRow): CaCertificate => ({
+    certificate: new x509.X509Certificate(row.certificate_pem),
+    certificatePem: row.certificate_pem,
+  });
+  // Only the issuing key is loaded: the root signs nothing while the panel runs.
+  const issuingRow = rowOf('issuing');
+  const issuingKey = await keys.load('issuing', storedKeyOf(issuingRow));
   return {
     created: result.created,
     keyStore: keys.kind,
-    root: await load('root'),
-    issuing: await load('issuing'),
+    root: certificateOf(rowOf('root')),
+    issuing: { ...certificateOf(issuingRow), privateKey: issuingKey.privateKey, crypto: issuingKey.crypto },
   };
 }
 
-async function createHierarchy(keys: CaKeySource, naming: CaNaming, now: Date): Promise<CaRow[]> {
+async function createHierarchy(
+  keys: CaKeySource,
+  naming: CaNaming,
+  now: Date,
+  offlineRoot: OfflineRoot | undefined,
+): Promise<CaRow[]> {
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
-  const rootKey = await keys.create('root');
+  const rootKey = offlineRoot ? await offlineRootKey(offlineRoot) : await keys.create('root');
   const root = await x509.X509CertificateGenerator.createSelfSigned(
     {
       serialNumber: randomSerial(),
@@ -146,4 +167,25 @@ async function createHierarchy(keys: CaKeySource, naming: CaNaming, now: Date): 
     key_ref: 'keyRef' in stored ? stored.keyRef : null,
   });
   return [row('root', root, rootKey.stored), row('issuing', issuing, issuingKey.stored)];
+}
+
+async function offlineRootKey(offline: OfflineRoot): Promise<CaSigningKey & { stored: StoredKey }> {
+  const pair = (await webcrypto.subtle.generateKey(ECDSA_P256, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
+  await offline.write(
+    KeyObject.from(pair.privateKey).export({
+      format: 'pem',
+      type: 'pkcs8',
+      cipher: 'aes-256-cbc',
+      passphrase: offline.passphrase,
+    }) as string,
+  );
+  return {
+    privateKey: pair.privateKey,
+    publicKey: pair.publicKey,
+    crypto: webcrypto,
+    stored: { keyRef: OFFLINE_KEY_REF },
+  };
 }

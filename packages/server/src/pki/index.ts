@@ -1,5 +1,11 @@
-export type { CaHierarchy, CaNaming, CertificateAuthority } from './ca-hierarchy.ts';
-export { ensureCaHierarchy } from './ca-hierarchy.ts';
+export type {
+  CaCertificate,
+  CaHierarchy,
+  CaNaming,
+  CertificateAuthority,
+  OfflineRoot,
+} from './ca-hierarchy.ts';
+export { ensureCaHierarchy, OFFLINE_KEY_REF } from './ca-hierarchy.ts';
 export type { CaKeySource, CaSigningKey, StoredKey } from './ca-key-source.ts';
 export { fileKeySource, pkcs11KeySource } from './ca-key-source.ts';
 export type { CrlContents, RevocationReason, RevokedEntry } from './crl-builder.ts';

@@ -1,6 +1,6 @@
 import type { FastifyInstance } from 'fastify';
 import { RequestError } from '../http/request-error.ts';
-import type { CertificateAuthority, CrlPublisher } from '../pki/index.ts';
+import type { CaCertificate, CertificateAuthority, CrlPublisher } from '../pki/index.ts';
 import { MAX_OCSP_REQUEST_BYTES } from '../pki/index.ts';
 
 export interface RevocationRouteServices {
@@ -8,7 +8,7 @@ export interface RevocationRouteServices {
   /** The OCSP responder (usually behind an `OcspResponseCache`). */
   readonly ocsp: { respond(request: Uint8Array): Promise<Uint8Array> };
   readonly issuing: CertificateAuthority;
-  readonly root: CertificateAuthority;
+  readonly root: CaCertificate;
 }
 
 /**
