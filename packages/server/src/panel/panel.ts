@@ -16,6 +16,7 @@ import {
   resolveKeyPassphrase,
   sha256Fingerprint,
 } from '../pki/index.ts';
+import { issuerPathName } from '../revocation/index.ts';
 import { acquireDataDirLock } from './data-dir-lock.ts';
 import { buildDeviceApp } from './device-app.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -123,8 +124,8 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
       const base = revocationBase ?? `http://${config.hosts[0] ?? 'localhost'}:${config.httpPort}`;
       return {
         ocspUrl: `${base}/ocsp`,
-        crlUrl: `${base}/crl/issuing.crl`,
-        caIssuersUrl: `${base}/ca/issuing.crt`,
+        crlUrl: `${base}/crl/${issuerPathName(ca.issuing)}.crl`,
+        caIssuersUrl: `${base}/ca/${issuerPathName(ca.issuing)}.crt`,
       };
     };
     const services = await buildPanelServices({

@@ -1,7 +1,17 @@
-import type { FastifyInstance } from 'fastify';
+import type { FastifyInstance, FastifyReply } from 'fastify';
 import { RequestError } from '../http/request-error.ts';
-import type { CaCertificate, CertificateAuthority, CrlPublisher } from '../pki/index.ts';
-import { MAX_OCSP_REQUEST_BYTES } from '../pki/index.ts';
+import {
+  type CaCertificate,
+  type CertificateAuthority,
+  type CrlPublisher,
+  MAX_OCSP_REQUEST_BYTES,
+  normalizeSerial,
+} from '../pki/index.ts';
+
+/** The file name under /ca and /crl for an issuing CA: `issuing-<serial>`. */
+export function issuerPathName(issuer: CaCertificate): string {
+  return `issuing-${normalizeSerial(issuer.certificate.serialNumber)}`;
+}
 
 export interface RevocationRouteServices {
   readonly crl: CrlPublisher;
@@ -25,23 +35,32 @@ export function registerRevocationRoutes(app: FastifyInstance, services: Revocat
   );
   const publicRoute = { deviceAccess: 'public' } as const;
 
-  for (const [name, authority] of [
-    ['issuing', services.issuing],
-    ['root', services.root],
+  // Certificates name their issuer's files by the issuer's serial, so that the URLs in certificates
+  // issued today still lead to the right CA and CRL after the issuing CA is rotated;
+  // `issuing` is an alias for the current one.
+  const issuingName = issuerPathName(services.issuing);
+  for (const [names, authority] of [
+    [['issuing', issuingName], services.issuing],
+    [['root'], services.root],
   ] as const) {
-    app.get(`/ca/${name}.crt`, { config: publicRoute }, async (_request, reply) =>
-      reply.type('application/pkix-cert').send(Buffer.from(authority.certificate.rawData)),
-    );
+    for (const name of names) {
+      app.get(`/ca/${name}.crt`, { config: publicRoute }, async (_request, reply) =>
+        reply.type('application/pkix-cert').send(Buffer.from(authority.certificate.rawData)),
+      );
+    }
   }
 
-  app.get('/crl/issuing.crl', { config: publicRoute }, async (_request, reply) => {
+  app.get(`/crl/${issuingName}.crl`, { config: publicRoute }, async (_request, reply) => sendCrl(reply));
+  app.get('/crl/issuing.crl', { config: publicRoute }, async (_request, reply) => sendCrl(reply));
+
+  async function sendCrl(reply: FastifyReply): Promise<FastifyReply> {
     const crl = await services.crl.current();
     return reply
       .type('application/pkix-crl')
       .header('last-modified', crl.thisUpdate.toUTCString())
       .header('expires', crl.nextUpdate.toUTCString())
       .send(Buffer.from(crl.der));
-  });
+  }
 
   app.post('/ocsp', { config: publicRoute, bodyLimit: MAX_OCSP_REQUEST_BYTES }, async (request, reply) => {
     if (!Buffer.isBuffer(request.body))
