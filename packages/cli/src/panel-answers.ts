@@ -4,36 +4,38 @@ import { CliError } from './cli-error.ts';
 /**
  * The panel's answers, parsed once at the boundary into typed values. A
  * missing or mistyped field means the other side is not the panel this CLI
- * was built for; it is reported, not printed as `undefined`.
+ * was built for; it is reported, not printed as `undefined`. The field
+ * readers are exported for the parsers of other answer families
+ * (fleet-answers.ts).
  */
-type Json = Record<string, unknown>;
+export type Json = Record<string, unknown>;
 
-function invalid(what: string, field: string): CliError {
+export function invalid(what: string, field: string): CliError {
   return new CliError('PANEL_RESPONSE_INVALID', `the panel's ${what} answer has no valid ${field}`);
 }
 
-function object(value: unknown, what: string): Json {
+export function object(value: unknown, what: string): Json {
   if (value === null || typeof value !== 'object' || Array.isArray(value)) throw invalid(what, 'body');
   return value as Json;
 }
 
-function string(o: Json, field: string, what: string): string {
+export function string(o: Json, field: string, what: string): string {
   const value = o[field];
   if (typeof value !== 'string') throw invalid(what, field);
   return value;
 }
 
-function optionalString(o: Json, field: string, what: string): string | undefined {
+export function optionalString(o: Json, field: string, what: string): string | undefined {
   return o[field] === undefined || o[field] === null ? undefined : string(o, field, what);
 }
 
-function boolean(o: Json, field: string, what: string): boolean {
+export function boolean(o: Json, field: string, what: string): boolean {
   const value = o[field];
   if (typeof value !== 'boolean') throw invalid(what, field);
   return value;
 }
 
-function integer(o: Json, field: string, what: string): number {
+export function integer(o: Json, field: string, what: string): number {
   const value = o[field];
   if (typeof value !== 'number' || !Number.isSafeInteger(value)) throw invalid(what, field);
   return value;
@@ -45,7 +47,7 @@ function role(o: Json, field: string, what: string): OperatorRole {
   return value;
 }
 
-function array(o: Json, field: string, what: string): unknown[] {
+export function array(o: Json, field: string, what: string): unknown[] {
   const value = o[field];
   if (!Array.isArray(value)) throw invalid(what, field);
   return value;

@@ -123,11 +123,15 @@ export class PanelClient {
     return this.request('POST', path, body);
   }
 
+  put(path: string, body: unknown): Promise<unknown> {
+    return this.request('PUT', path, body);
+  }
+
   delete(path: string): Promise<unknown> {
     return this.request('DELETE', path);
   }
 
-  async request(method: 'GET' | 'POST' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
+  async request(method: 'GET' | 'POST' | 'PUT' | 'DELETE', path: string, body?: unknown): Promise<unknown> {
     const answer = await this.#send(method, path, body === undefined ? undefined : JSON.stringify(body));
     if (answer.status >= 200 && answer.status < 300) {
       if (answer.status === 204 || answer.body.length === 0) return undefined;

@@ -2,6 +2,10 @@ import { PalisadeError } from '@palisade/core';
 import { CliError } from './cli-error.ts';
 import type { CliIo } from './cli-io.ts';
 import { auditCommand } from './commands/audit-command.ts';
+import { caCommand } from './commands/ca-command.ts';
+import { deviceCommand } from './commands/device-command.ts';
+import { enrollmentCommand } from './commands/enrollment-command.ts';
+import { groupCommand } from './commands/group-command.ts';
 import { loginCommand, logoutCommand } from './commands/login-command.ts';
 import { operatorCommand } from './commands/operator-command.ts';
 import { serverCommand } from './commands/server-command.ts';
@@ -14,6 +18,10 @@ Commands:
   logout               end the stored session
   operator             manage operator accounts and API tokens
   audit                read and verify the audit log
+  device               register, enroll, list, revoke and decommission devices
+  group                device groups: security level and enrollment profile
+  enrollment           approve or reject enrollments held for approval
+  ca                   trusted manufacturer CAs; lab IDevID tooling (offline)
 
 Run 'palisade <command> --help' for a command's options.
 `;
@@ -26,6 +34,10 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   logout: logoutCommand,
   operator: operatorCommand,
   audit: auditCommand,
+  device: deviceCommand,
+  group: groupCommand,
+  enrollment: enrollmentCommand,
+  ca: caCommand,
 };
 
 /**
