@@ -25,8 +25,14 @@ import {
 import { connectToPanel } from '../panel-connection.ts';
 import { formatTable, json, printable } from '../text-output.ts';
 import { readUserFile } from '../user-file.ts';
+import { caInitCommand } from './ca-init-command.ts';
 
 const CA_HELP = `Usage: palisade ca <command> [options]
+
+The panel's own CA, offline, before its first start:
+  init --data-dir DIR [--offline-root FILE]
+                     create the root and issuing CA; with --offline-root the root key
+                     goes to FILE (PALISADE_ROOT_KEY_PASSPHRASE), never into the panel
 
 Manufacturer CAs whose IEEE 802.1AR IDevIDs may enroll devices:
   manufacturer trust --name N --cert FILE [--auto-claim] [--group G]
@@ -64,6 +70,7 @@ const MANUFACTURER_SUBCOMMANDS: Readonly<Record<string, Subcommand>> = {
 export async function caCommand(argv: readonly string[], io: CliIo): Promise<number> {
   const { name, rest } = splitSubcommand(argv);
   if (name === 'issue-idevid') return issueIdevidCommand(rest, io);
+  if (name === 'init') return caInitCommand(rest, io);
   if (name === 'manufacturer') {
     const sub = splitSubcommand(rest);
     const subcommand = sub.name === undefined ? undefined : MANUFACTURER_SUBCOMMANDS[sub.name];
