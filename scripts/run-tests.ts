@@ -39,7 +39,9 @@ const exitCode: number = await new Promise((resolve) => child.on('close', (code)
 
 function summary(name: string): number | undefined {
   // The last such line is the run's summary.
-  const matches = [...output.replaceAll('\u001b[', '\n\u001b[').matchAll(new RegExp(`^\\S*\\s*${name} (\\d+)$`, 'gm'))];
+  const matches = [
+    ...output.replaceAll('\u001b[', '\n\u001b[').matchAll(new RegExp(`^\\S*\\s*${name} (\\d+)$`, 'gm')),
+  ];
   const last = matches.at(-1)?.[1];
   return last === undefined ? undefined : Number(last);
 }

@@ -34,6 +34,8 @@ export interface StartPanelProcessOptions {
   readonly logLevel?: string;
   /** Extra Node flags, e.g. `--cpu-prof`. */
   readonly nodeArgs?: readonly string[];
+  /** PostgreSQL instead of the embedded PGlite (`--database-url`); see bench/lib/bench-database.ts. */
+  readonly databaseUrl?: string;
   readonly readyTimeoutMs?: number;
 }
 
@@ -48,6 +50,16 @@ export interface PanelProcess extends AsyncDisposable {
   readonly pid: number;
   /** `https://127.0.0.1:<port>`: the listener binds 127.0.0.1 only, so no name lookup or IPv6 attempt. */
   readonly operatorUrl: string;
+  /** `https://127.0.0.1:<port>`: the device listener (mutual TLS, EST). */
+  readonly deviceUrl: string;
+  /**
+   * `http://127.0.0.1:<port>`: the plain-HTTP listener (CRL, OCSP), when the
+   * "panel ready" line names it (`httpUrl`); older panels do not, and then
+   * the AIA OCSP URL of an issued certificate is the way to find it.
+   */
+  readonly httpUrl: string | undefined;
+  /** Which database the panel reported in its "panel ready" line. */
+  readonly database: string;
   /** The panel's root CA, which the operator listener's certificate chains to. */
   readonly rootCaPem: string;
   /** From spawn to the first 200 from `GET /readyz`. */
@@ -76,9 +88,10 @@ export async function startPanelProcess(options: StartPanelProcessOptions): Prom
   const stderrPath = `${options.logPrefix}.err.log`;
   const out = openSync(stdoutPath, 'w');
   const err = openSync(stderrPath, 'w');
-  // Hermetic: no PALISADE_* setting of the caller's shell leaks into the measured panel.
+  // Hermetic: no PALISADE_* setting (nor a DATABASE_URL, which the panel would read) of the
+  // caller's shell leaks into the measured panel; the database is chosen by `databaseUrl` alone.
   const env: NodeJS.ProcessEnv = Object.fromEntries(
-    Object.entries(process.env).filter(([key]) => !key.startsWith('PALISADE_')),
+    Object.entries(process.env).filter(([key]) => !key.startsWith('PALISADE_') && key !== 'DATABASE_URL'),
   );
   env.PALISADE_KEY_PASSPHRASE = options.secrets.keyPassphrase;
   env.PALISADE_BOOTSTRAP_ADMIN_PASSWORD = options.secrets.adminPassword;
@@ -98,6 +111,7 @@ export async function startPanelProcess(options: StartPanelProcessOptions): Prom
     '127.0.0.1',
     '--log-level',
     options.logLevel ?? 'info',
+    ...(options.databaseUrl === undefined ? [] : ['--database-url', options.databaseUrl]),
   ];
 
   const started = performance.now();
@@ -121,6 +135,9 @@ export async function startPanelProcess(options: StartPanelProcessOptions): Prom
   };
 
   let operatorUrl: string;
+  let deviceUrl: string;
+  let httpUrl: string | undefined;
+  let database: string;
   let rootCaPem: string;
   let readyMs: number;
   try {
@@ -128,6 +145,9 @@ export async function startPanelProcess(options: StartPanelProcessOptions): Prom
     const line = await waitForLogLine(stdoutPath, (l) => l.msg === 'panel ready', { timeoutMs, giveUp });
     const announced = new URL(String(line.operatorUrl));
     operatorUrl = `https://127.0.0.1:${announced.port}`;
+    deviceUrl = `https://127.0.0.1:${new URL(String(line.deviceUrl)).port}`;
+    httpUrl = typeof line.httpUrl === 'string' ? `http://127.0.0.1:${new URL(line.httpUrl).port}` : undefined;
+    database = String(line.database);
     rootCaPem = readFileSync(String(line.rootCaPath), 'utf8');
     await waitForHttpsOk(`${operatorUrl}/readyz`, {
       ca: rootCaPem,
@@ -158,6 +178,9 @@ export async function startPanelProcess(options: StartPanelProcessOptions): Prom
   return {
     pid: child.pid as number,
     operatorUrl,
+    deviceUrl,
+    httpUrl,
+    database,
     rootCaPem,
     readyMs,
     stdoutPath,

@@ -1,5 +1,5 @@
 import { execFileSync } from 'node:child_process';
-import { readFileSync } from 'node:fs';
+import { readdirSync, readFileSync } from 'node:fs';
 
 let ticksPerSecond: number | undefined;
 
@@ -23,4 +23,35 @@ export function processCpuSeconds(pid: number): number | undefined {
   const stime = Number(fields[12]);
   ticksPerSecond ??= Number(execFileSync('getconf', ['CLK_TCK'], { encoding: 'utf8' }).trim()) || 100;
   return (utime + stime) / ticksPerSecond;
+}
+
+/** The direct children of a process (Linux ≥ 3.5 with /proc/<pid>/task/<tid>/children), [] elsewhere. */
+export function childPids(pid: number): number[] {
+  let tasks: string[];
+  try {
+    tasks = readdirSync(`/proc/${pid}/task`);
+  } catch {
+    return [];
+  }
+  return tasks.flatMap((tid) => {
+    try {
+      return readFileSync(`/proc/${pid}/task/${tid}/children`, 'utf8')
+        .split(' ')
+        .filter((s) => s.trim() !== '')
+        .map(Number);
+    } catch {
+      return [];
+    }
+  });
+}
+
+/**
+ * CPU time of a process and all its live descendants (a pre-forking server
+ * such as `openssl ocsp -multi N`), in seconds. Children that exited between
+ * two readings are missed, so compare readings only while the tree is stable.
+ */
+export function processTreeCpuSeconds(pid: number): number | undefined {
+  const own = processCpuSeconds(pid);
+  if (own === undefined) return undefined;
+  return childPids(pid).reduce((sum, child) => sum + (processTreeCpuSeconds(child) ?? 0), own);
 }
