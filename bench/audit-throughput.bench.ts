@@ -8,6 +8,7 @@ import { writeFile } from 'node:fs/promises';
 import { Agent } from 'node:https';
 import { join } from 'node:path';
 import { startBareFastify } from './lib/bare-fastify-process.ts';
+import { openBenchDatabase } from './lib/bench-database.ts';
 import { emitResult } from './lib/bench-result.ts';
 import { callJson } from './lib/https-json.ts';
 import { type LoadFigures, type LoadSettings, runLoad } from './lib/load-run.ts';
@@ -61,14 +62,16 @@ async function measure(label: string, settings: Omit<LoadSettings, 'durationSeco
 }
 
 await using work = await createWorkDir(NAME);
+await using database = await openBenchDatabase();
 const secrets = benchSecrets();
 // BENCH_CPU_PROF=<dir>: the panel writes a V8 CPU profile there when it exits (open in Chrome DevTools).
 const profileDir = process.env.BENCH_CPU_PROF;
-progress('starting the panel on an empty data directory');
+progress(`starting the panel on an empty data directory (${database.description})`);
 const panel = await startPanelProcess({
   dataDir: join(work.path, 'data'),
   secrets,
   logPrefix: join(work.path, 'panel'),
+  ...(database.url === undefined ? {} : { databaseUrl: database.url }),
   ...(profileDir ? { nodeArgs: ['--cpu-prof', `--cpu-prof-dir=${profileDir}`] } : {}),
 });
 await using _panel = panel;
