@@ -17,6 +17,7 @@ interface DeviceRow {
   idevid_serial: string | null;
   idevid_fingerprint: string | null;
   manufacturer: string | null;
+  manufacturer_id: string | null;
   created_at: Date;
   updated_at: Date;
 }
@@ -35,7 +36,7 @@ interface CertificateRow {
 }
 
 const DEVICE_SELECT = `SELECT d.id, d.group_name, d.state, d.idevid_serial, d.idevid_fingerprint, m.name AS manufacturer,
-  d.created_at, d.updated_at FROM devices d LEFT JOIN manufacturers m ON m.id = d.manufacturer_id`;
+  d.manufacturer_id, d.created_at, d.updated_at FROM devices d LEFT JOIN manufacturers m ON m.id = d.manufacturer_id`;
 
 function toDevice(row: DeviceRow): Device {
   return {
@@ -209,13 +210,20 @@ export class DeviceRegistry {
     return toDevice(row);
   }
 
-  async findByIdevid(serial: string | undefined, fingerprint: string): Promise<Device | undefined> {
+  /**
+   * The device claimed for an IDevID (by fingerprint or subject serialNumber), with the
+   * manufacturer whose IDevID it is bound to (set at its first IDevID enrollment, or by auto-claim).
+   */
+  async findByIdevid(
+    serial: string | undefined,
+    fingerprint: string,
+  ): Promise<(Device & { readonly manufacturerId: string | null }) | undefined> {
     const result = await this.#db.query<DeviceRow>(
       `${DEVICE_SELECT} WHERE d.idevid_fingerprint = $1 OR d.idevid_serial = $2 LIMIT 1`,
       [fingerprint, serial ?? null],
     );
     const row = result.rows[0];
-    return row ? toDevice(row) : undefined;
+    return row ? { ...toDevice(row), manufacturerId: row.manufacturer_id } : undefined;
   }
 
   async list(filter: {
@@ -277,7 +285,7 @@ export class DeviceRegistry {
     by: RegistryActor,
     deviceId: string,
     issued: IssuedCertificateRecord,
-    idevidChainPem?: string,
+    idevid?: { readonly chainPem: string; readonly manufacturerId: string },
   ): Promise<void> {
     await tx.query(
       `INSERT INTO device_certificates (serial, device_id, certificate_pem, subject, not_before, not_after, issued_via, key_algorithm)
@@ -294,8 +302,10 @@ export class DeviceRegistry {
       ],
     );
     await tx.query(
-      `UPDATE devices SET state = 'enrolled', updated_at = now(), idevid_chain_pem = COALESCE($2, idevid_chain_pem) WHERE id = $1`,
-      [deviceId, idevidChainPem ?? null],
+      // Provenance (ID-3): the chain as presented, and the manufacturer the device is bound to from now on.
+      `UPDATE devices SET state = 'enrolled', updated_at = now(), idevid_chain_pem = COALESCE($2, idevid_chain_pem),
+         manufacturer_id = COALESCE(manufacturer_id, $3) WHERE id = $1`,
+      [deviceId, idevid?.chainPem ?? null, idevid?.manufacturerId ?? null],
     );
     await this.#audit.appendIn(tx, {
       ...by,

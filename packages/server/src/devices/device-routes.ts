@@ -101,7 +101,10 @@ export function registerDeviceRoutes(app: FastifyInstance, services: DeviceRoute
             id: deviceId,
             group: groupName,
             idevidSerial: { type: 'string', minLength: 1, maxLength: 64, pattern: '^[\\x21-\\x7e]+$' },
-            idevidFingerprint: { type: 'string', pattern: '^(?:[0-9a-fA-F]{64}|(?:[0-9a-fA-F]{2}:){31}[0-9a-fA-F]{2})$' },
+            idevidFingerprint: {
+              type: 'string',
+              pattern: '^(?:[0-9a-fA-F]{64}|(?:[0-9a-fA-F]{2}:){31}[0-9a-fA-F]{2})$',
+            },
           },
           anyOf: [{ required: ['idevidSerial'] }, { required: ['idevidFingerprint'] }],
         },

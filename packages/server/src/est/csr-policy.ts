@@ -1,6 +1,6 @@
-import { createPublicKey } from 'node:crypto';
+import { createPublicKey, verify } from 'node:crypto';
 import { CertificationRequest } from '@peculiar/asn1-csr';
-import { AsnParser } from '@peculiar/asn1-schema';
+import { AsnParser, AsnSerializer } from '@peculiar/asn1-schema';
 import type { SecurityLevel } from '../devices/index.ts';
 import { x509 } from '../pki/index.ts';
 import { EnrollmentError } from './enrollment-error.ts';
@@ -35,6 +35,41 @@ const CURVE_NAMES: Record<string, string> = {
   'P-384': 'P-384',
 };
 const CHALLENGE_PASSWORD_OID = '1.2.840.113549.1.9.7';
+
+const ECDSA_HASHES: Record<string, string> = {
+  '1.2.840.10045.4.3.1': 'sha224',
+  '1.2.840.10045.4.3.2': 'sha256',
+  '1.2.840.10045.4.3.3': 'sha384',
+  '1.2.840.10045.4.3.4': 'sha512',
+};
+// Signature algorithms whose AlgorithmIdentifier has no parameters (RFC 5758 §3.2, RFC 8410 §3).
+const PARAMETERLESS = new Set([...Object.keys(ECDSA_HASHES), '1.3.101.112', '1.3.101.113']);
+
+/**
+ * RFC 2986 §4: the request is DER. @peculiar/x509 parses leniently (and turns an ECDSA signature
+ * into r||s before WebCrypto sees it), so a valid signature inside a mangled envelope — a long-form
+ * length, a BIT STRING with unused bits — would pass. DER has exactly one encoding per value:
+ * parse and re-encode with the ASN.1 library, and anything that does not come back byte for byte
+ * is refused.
+ */
+function isCanonicalDer(der: Uint8Array, parsed: CertificationRequest): boolean {
+  return Buffer.from(AsnSerializer.serialize(parsed)).equals(der);
+}
+
+/**
+ * What the library's verification leaves open: ECDSA signatures are verified by node:crypto in
+ * their DER form, which OpenSSL requires to be canonical (an Ecdsa-Sig-Value under another tag, or
+ * with padded integers, fails), and parameterless algorithms must come without parameters.
+ */
+function signatureStrictlyEncoded(parsed: CertificationRequest, spki: ArrayBuffer): boolean {
+  const oid = parsed.signatureAlgorithm.algorithm;
+  if (PARAMETERLESS.has(oid) && parsed.signatureAlgorithm.parameters != null) return false;
+  const hash = ECDSA_HASHES[oid];
+  if (hash === undefined) return true;
+  const key = createPublicKey({ key: Buffer.from(spki), format: 'der', type: 'spki' });
+  const signed = Buffer.from(AsnSerializer.serialize(parsed.certificationRequestInfo));
+  return verify(hash, signed, { key, dsaEncoding: 'der' }, Buffer.from(parsed.signature));
+}
 
 /** RSA modulus floor by the group's target level (CR-2; NIST SP 800-57 beyond 2030 for Enhanced and Critical). */
 export function minimumRsaBits(level: SecurityLevel): number {
@@ -75,18 +110,19 @@ function keyDescription(spki: ArrayBuffer): { description: string; acceptable: (
 export async function acceptCsr(der: Uint8Array, level: SecurityLevel): Promise<AcceptedCsr> {
   const bytes = der.buffer.slice(der.byteOffset, der.byteOffset + der.byteLength) as ArrayBuffer;
   let request: x509.Pkcs10CertificateRequest;
-  let signatureOid: string;
+  let parsed: CertificationRequest;
   try {
     // The raw structure first: a request signed with an algorithm the library does not know must
     // still be told apart ("weak hash") from garbage.
-    signatureOid = AsnParser.parse(bytes, CertificationRequest, PARSE_OPTIONS).signatureAlgorithm.algorithm;
+    parsed = AsnParser.parse(bytes, CertificationRequest, PARSE_OPTIONS);
+    if (!isCanonicalDer(der, parsed)) throw new Error('not DER: the encoding is not the canonical one');
     request = new x509.Pkcs10CertificateRequest(bytes, PARSE_OPTIONS);
   } catch (error) {
     throw new EnrollmentError('CSR_MALFORMED', 'the body is not a DER PKCS#10 certificate request', {
       cause: error,
     });
   }
-  const weak = WEAK_SIGNATURE_OIDS.get(signatureOid);
+  const weak = WEAK_SIGNATURE_OIDS.get(parsed.signatureAlgorithm.algorithm);
   if (weak)
     throw new EnrollmentError('CSR_SIGNATURE_HASH_WEAK', `CSR signed with ${weak}; use SHA-256 or stronger`);
 
@@ -109,7 +145,7 @@ export async function acceptCsr(der: Uint8Array, level: SecurityLevel): Promise<
 
   let verified = false;
   try {
-    verified = await request.verify();
+    verified = (await request.verify()) && signatureStrictlyEncoded(parsed, request.publicKey.rawData);
   } catch {
     verified = false;
   }

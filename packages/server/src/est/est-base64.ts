@@ -16,8 +16,12 @@ export function decodeEstBase64(body: string): Uint8Array {
   return new Uint8Array(Buffer.from(compact, 'base64'));
 }
 
-/** Base64 wrapped at 64 columns, which old EST clients expect and new ones accept. */
+/**
+ * Base64 on one line (RFC 4648 §3.1: no line feeds unless the referring
+ * specification asks for them). Clients such as strongSwan's `pki --est`
+ * decode the body without skipping whitespace, so a wrapped answer reaches
+ * them corrupt; `openssl base64 -d` needs `-A` for it.
+ */
 export function encodeEstBase64(der: Uint8Array): string {
-  const flat = Buffer.from(der).toString('base64');
-  return `${flat.match(/.{1,64}/g)?.join('\r\n') ?? ''}\r\n`;
+  return Buffer.from(der).toString('base64');
 }

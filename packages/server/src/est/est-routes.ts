@@ -106,7 +106,9 @@ export function registerEstRoutes(
   };
 
   function enrollmentBody(request: FastifyRequest<{ Params: { label?: string } }>) {
-    if (typeof request.body !== 'string')
+    // The listener also parses JSON, and a JSON string is a string too: only application/pkcs10 is a CSR.
+    const mediaType = request.headers['content-type']?.split(';')[0]?.trim().toLowerCase();
+    if (mediaType !== 'application/pkcs10' || typeof request.body !== 'string')
       throw new RequestError('UNSUPPORTED_MEDIA_TYPE', 'send the CSR as application/pkcs10 (base64)');
     return {
       label: request.params.label,

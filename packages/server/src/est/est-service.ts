@@ -138,17 +138,20 @@ export class EstService {
   /** `simplereenroll` (RFC 7030 §4.2.2): only with the current LDevID; subject and SAN unchanged; new key allowed. */
   async reenroll(request: EnrollmentRequest, peer: DevicePeer): Promise<EnrollmentOutcome> {
     if (peer.kind !== 'ldevid') {
+      const code = peer.kind === 'refused' ? 'DEVICE_CERTIFICATE_REFUSED' : 'DEVICE_CERTIFICATE_REQUIRED';
+      // The audit entry carries the code the client gets, and for a refused certificate its serial and why.
       await this.#o.audit.append({
         actor: 'anonymous',
         action: 'device.simplereenroll',
         outcome: 'failure',
         source: request.source,
-        details: { code: 'DEVICE_CERTIFICATE_REQUIRED', peer: peer.kind },
+        details: {
+          code,
+          peer: peer.kind,
+          ...(peer.kind === 'refused' ? { serial: peer.serial, reason: peer.reason } : {}),
+        },
       });
-      throw new EnrollmentError(
-        peer.kind === 'refused' ? 'DEVICE_CERTIFICATE_REFUSED' : 'DEVICE_CERTIFICATE_REQUIRED',
-        're-enrollment needs the current, valid device certificate',
-      );
+      throw new EnrollmentError(code, 're-enrollment needs the current, valid device certificate');
     }
     const actor = `device:${peer.deviceId}`;
     try {

@@ -11,6 +11,7 @@ import type { AddressInfo } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import type { Duplex } from 'node:stream';
+import { type ConnectionOptions, connect, type TLSSocket } from 'node:tls';
 import { startTestPanel, type TestPanel } from '@palisade/testkit';
 
 export interface ToolResult {
@@ -107,11 +108,12 @@ export class EstBench {
   /** A fresh file name in the scratch directory. */
   file(stem: string): string {
     this.#files += 1;
-    return this.path(`${stem}-${this.#files}`);
+    return this.path(`${this.#files}-${stem}`);
   }
 
-  async write(name: string, content: string | Uint8Array): Promise<string> {
-    const path = this.path(name);
+  /** Writes a fresh file and returns its path. */
+  async write(stem: string, content: string | Uint8Array): Promise<string> {
+    const path = this.file(stem);
     await writeFile(path, content, { mode: 0o600 });
     return path;
   }
@@ -128,9 +130,13 @@ export class EstBench {
     await this.api('PUT', `/v1/groups/${name}`, profile, 200);
   }
 
+  async register(id: string, group?: string): Promise<void> {
+    await this.api('POST', '/v1/devices', group ? { id, group } : { id }, 201);
+  }
+
   /** Registers a device and returns a fresh enrollment token for it. */
   async device(id: string, group?: string): Promise<string> {
-    await this.api('POST', '/v1/devices', group ? { id, group } : { id }, 201);
+    await this.register(id, group);
     return this.token(id);
   }
 
@@ -218,7 +224,7 @@ export class EstBench {
     await writeFile(p7, answer.body);
     const pem = this.file(`${stem}.pem`);
     const derFile = this.file(`${stem}.p7.der`);
-    await run('openssl', ['base64', '-d', '-in', p7, '-out', derFile]);
+    await run('openssl', ['base64', '-d', '-A', '-in', p7, '-out', derFile]);
     await run('openssl', ['pkcs7', '-inform', 'DER', '-in', derFile, '-print_certs', '-out', pem]);
     return pem;
   }
@@ -264,12 +270,26 @@ export class EstBench {
       .find((r) => r.securityEvent === true && r.reqId === requestId && typeof r.code === 'string');
   }
 
-  /** The plain-HTTP listener, from the OCSP URL the panel writes into certificates. */
-  async httpPort(cert: string): Promise<number> {
-    const uri = (await run('openssl', ['x509', '-in', cert, '-noout', '-ocsp_uri'])).trim();
-    const port = Number(new URL(uri).port);
-    assert.ok(port > 0, `no port in ${uri}`);
-    return port;
+  /** A TLS connection to the device listener, open and verified against the panel's root. */
+  async connect(options: ConnectionOptions = {}): Promise<TLSSocket> {
+    const ca = await readFile(this.rootCa, 'utf8');
+    return new Promise((resolve, reject) => {
+      const socket = connect(
+        { host: '127.0.0.1', servername: 'localhost', port: this.devicePort, ca, ...options },
+        () => {
+          socket.off('error', reject);
+          resolve(socket);
+        },
+      );
+      socket.once('error', reject);
+    });
+  }
+
+  /** The plain-HTTP listener (CRL, OCSP, CA certificates), as the panel reports it at start. */
+  get httpPort(): number {
+    const url = this.t.panel.facts.httpUrl;
+    assert.ok(url, 'the plain-HTTP listener is off');
+    return Number(new URL(url).port);
   }
 }
 
