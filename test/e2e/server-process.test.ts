@@ -18,6 +18,9 @@ interface ServerProcess {
   readonly exited: Promise<number | null>;
 }
 
+// Every server this file starts, so none outlives a failed or timed-out test.
+const started: ServerProcess[] = [];
+
 function startServer(dataDir: string, env: Record<string, string>): ServerProcess {
   const child = spawn(
     process.execPath,
@@ -46,6 +49,7 @@ function startServer(dataDir: string, env: Record<string, string>): ServerProces
     stderr: '',
     exited: new Promise((resolve) => child.on('exit', (code) => resolve(code))),
   };
+  started.push(server);
   child.stdout?.on('data', (chunk: Buffer) => {
     server.stdout += chunk.toString();
   });
@@ -53,6 +57,23 @@ function startServer(dataDir: string, env: Record<string, string>): ServerProces
     server.stderr += chunk.toString();
   });
   return server;
+}
+
+/** The exit code, or a failure naming what the server printed if it has not exited within 30 s. */
+async function exitOf(server: ServerProcess): Promise<number | null> {
+  let timer: NodeJS.Timeout | undefined;
+  const timeout = new Promise<never>((_, reject) => {
+    timer = setTimeout(
+      () =>
+        reject(new Error(`server did not exit: ${server.stderr.slice(-1500)} ${server.stdout.slice(-1500)}`)),
+      30_000,
+    );
+  });
+  try {
+    return await Promise.race([server.exited, timeout]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 async function ready(server: ServerProcess): Promise<{ operatorUrl: string; rootCaFingerprint: string }> {
@@ -103,11 +124,19 @@ describe('palisade server as a process', () => {
     }
   });
   after(async () => {
+    for (const server of started) {
+      if (server.child.exitCode === null && server.child.signalCode === null) {
+        process.stderr.write(`killing a server left running; its stderr:\n${server.stderr.slice(-2000)}\n`);
+        server.child.kill('SIGKILL');
+      }
+    }
     await database?.[Symbol.asyncDispose]();
     await rm(dataDir, { recursive: true, force: true });
   });
 
-  it('first start, exclusive data directory, graceful SIGTERM, warm restart without a new password, wrong passphrase refused', async () => {
+  it('first start, exclusive data directory, graceful SIGTERM, warm restart without a new password, wrong passphrase refused', {
+    timeout: 120_000,
+  }, async () => {
     const first = startServer(dataDir, env);
     const facts = await ready(first);
     const rootCa = await readFile(join(dataDir, 'ca', 'root-ca.pem'), 'utf8');
@@ -118,11 +147,11 @@ describe('palisade server as a process', () => {
     assert.equal((await https(`${facts.operatorUrl}/readyz`, rootCa)).status, 200);
 
     const second = startServer(dataDir, env);
-    assert.equal(await second.exited, 2);
+    assert.equal(await exitOf(second), 2);
     assert.match(second.stderr, /is in use by process \d+ .*\[DATA_DIR_LOCKED\]/);
 
     first.child.kill('SIGTERM');
-    assert.equal(await first.exited, 0);
+    assert.equal(await exitOf(first), 0);
     assert.match(first.stdout, /"msg":"panel stopped"/);
     assert.equal(existsSync(join(dataDir, 'panel.lock')), false, 'lock not released');
 
@@ -137,10 +166,10 @@ describe('palisade server as a process', () => {
     assert.equal(login.status, 200);
     assert.equal(JSON.parse(login.body).mustChangePassword, true);
     restarted.child.kill('SIGTERM');
-    assert.equal(await restarted.exited, 0);
+    assert.equal(await exitOf(restarted), 0);
 
     const wrongKey = startServer(dataDir, { ...env, PALISADE_KEY_PASSPHRASE: 'a-different-passphrase-123' });
-    assert.equal(await wrongKey.exited, 2);
+    assert.equal(await exitOf(wrongKey), 2);
     assert.match(wrongKey.stderr, /cannot decrypt the (root|issuing) CA key.*\[CA_KEY_UNREADABLE\]/);
     assert.equal(existsSync(join(dataDir, 'panel.lock')), false, 'a failed start must release the lock');
   });

@@ -1,6 +1,8 @@
 import { ConfigError, loadPanelConfig, panelHelp, startPanel } from '@palisade/server';
 import type { CliIo } from '../cli-io.ts';
 
+const SHUTDOWN_GRACE_MS = 25_000;
+
 /**
  * `palisade server`: runs the panel until SIGTERM or SIGINT, then drains
  * in-flight requests, closes the database and releases the data directory.
@@ -24,7 +26,18 @@ export async function serverCommand(argv: readonly string[], io: CliIo): Promise
     process.once('SIGINT', () => resolve('SIGINT'));
   });
   panel.logger.info({ signal }, 'shutting down');
+  // A drain that never ends (a stuck client, a database that does not answer) must not keep a
+  // stopped service alive: give up after the grace period, or at a second signal.
+  const giveUp = (reason: string) => {
+    panel.logger.error({ reason }, 'shutdown did not finish; exiting');
+    process.exit(1);
+  };
+  const timer = setTimeout(() => giveUp(`no clean stop within ${SHUTDOWN_GRACE_MS} ms`), SHUTDOWN_GRACE_MS);
+  timer.unref();
+  process.once('SIGTERM', () => giveUp('second SIGTERM'));
+  process.once('SIGINT', () => giveUp('second SIGINT'));
   await panel.close();
+  clearTimeout(timer);
   return 0;
 }
 
