@@ -288,7 +288,7 @@ export function startupNotice(facts: StartupFacts): string {
     `Palisade panel is up (${facts.database === 'pglite' ? 'embedded database' : 'PostgreSQL'}).`,
     `  operator API and dashboard: ${facts.operatorUrl}`,
     `  device API (mutual TLS):    ${facts.deviceUrl}`,
-    ...(facts.httpUrl ? [`  CRL, OCSP, CA (HTTP):      ${facts.httpUrl}`] : []),
+    ...(facts.httpUrl ? [`  CRL, OCSP, CA (HTTP):       ${facts.httpUrl}`] : []),
     `  root CA certificate:        ${facts.rootCaPath}`,
     `  root CA SHA-256:            ${facts.rootCaFingerprint}`,
   ];
