@@ -54,7 +54,13 @@ export interface EstServiceOptions {
   readonly tokens: EnrollmentTokens;
   readonly manufacturers: ManufacturerTrust;
   readonly pending: PendingEnrollments;
+  /** Failed token attempts per device (Basic user) or token ID. */
   readonly throttle: LoginThrottle;
+  /**
+   * Failed token attempts per source address, whatever the token: guessing with fresh token IDs
+   * never trips the per-token lock. Generous, since a whole site may enroll from behind one NAT.
+   */
+  readonly sourceThrottle: LoginThrottle;
   readonly issuing: CertificateAuthority;
   readonly root: CaCertificate;
   /** Where certificates point relying parties for revocation data; known once the HTTP listener is up. */
@@ -217,7 +223,11 @@ export class EstService {
   ): Promise<{ device: Device; actor: string }> {
     const subject =
       `est:${credential.basicUser ?? parseSecret(credential.token)?.id ?? 'malformed-token'}`.slice(0, 200);
-    const lockedFor = await this.#o.throttle.lockedFor(this.#o.db, subject);
+    const sourceSubject = `est-source:${request.source}`;
+    const lockedFor = Math.max(
+      await this.#o.throttle.lockedFor(this.#o.db, subject),
+      await this.#o.sourceThrottle.lockedFor(this.#o.db, sourceSubject),
+    );
     if (lockedFor > 0) {
       await this.#o.audit.append({
         actor: `anonymous:${subject}`,
@@ -239,6 +249,7 @@ export class EstService {
         peek.refused === 'used' ? await this.#pendingTokenDevice(credential.token) : undefined;
       if (!pendingResume) {
         await this.#o.throttle.recordFailure(this.#o.db, subject);
+        await this.#o.sourceThrottle.recordFailure(this.#o.db, sourceSubject);
         await this.#o.audit.append({
           actor: `anonymous:${subject}`,
           action: 'device.simpleenroll',

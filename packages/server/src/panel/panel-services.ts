@@ -24,6 +24,9 @@ import type { PanelServices } from './services.ts';
  */
 const OCSP_CACHE_MS = 1_000;
 
+/** Failed EST token attempts one address may make before its token enrollments pause for 5 minutes. */
+export const EST_SOURCE_MAX_FAILURES = 50;
+
 /** Wires the bounded contexts together: each gets the database, the audit log and the services it calls. */
 export async function buildPanelServices(input: {
   readonly db: Db;
@@ -112,6 +115,10 @@ export async function buildPanelServices(input: {
       manufacturers,
       pending: pendingEnrollments,
       throttle,
+      sourceThrottle: new LoginThrottle(
+        { ...DEFAULT_LOGIN_THROTTLE, maxFailures: EST_SOURCE_MAX_FAILURES, lockoutSeconds: 300 },
+        now,
+      ),
       issuing: ca.issuing,
       root: ca.root,
       endpoints: input.endpoints,
