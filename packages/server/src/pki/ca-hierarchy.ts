@@ -113,18 +113,22 @@ export async function ensureCaHierarchy(
   };
 }
 
-async function createHierarchy(
-  keys: CaKeySource,
-  naming: CaNaming,
+/**
+ * The CA certificate profile: a self-signed root (20 years, pathLen 1,
+ * keyCertSign + cRLSign) and the issuing CA under it (5 years, pathLen 0, also
+ * digitalSignature for OCSP and TLS), both signed through the root key's crypto.
+ */
+export async function issueCaCertificates(
+  rootKey: CaSigningKey,
+  issuingPublicKey: webcrypto.CryptoKey,
+  names: { readonly root: string; readonly issuing: string },
   now: Date,
-  offlineRoot: OfflineRoot | undefined,
-): Promise<CaRow[]> {
+): Promise<{ root: x509.X509Certificate; issuing: x509.X509Certificate }> {
   const notBefore = new Date(now.getTime() - BACKDATE_MS);
-  const rootKey = offlineRoot ? await offlineRootKey(offlineRoot) : await keys.create('root');
   const root = await x509.X509CertificateGenerator.createSelfSigned(
     {
       serialNumber: randomSerial(),
-      name: `CN=Palisade Root CA, O=${naming.organization}`,
+      name: names.root,
       notBefore,
       notAfter: new Date(now.getTime() + 20 * YEAR_MS),
       keys: { privateKey: rootKey.privateKey, publicKey: rootKey.publicKey },
@@ -137,15 +141,14 @@ async function createHierarchy(
     },
     rootKey.crypto,
   );
-  const issuingKey = await keys.create('issuing');
   const issuing = await x509.X509CertificateGenerator.create(
     {
       serialNumber: randomSerial(),
-      subject: `CN=Palisade Issuing CA, O=${naming.organization}`,
+      subject: names.issuing,
       issuer: root.subject,
       notBefore,
       notAfter: new Date(now.getTime() + 5 * YEAR_MS),
-      publicKey: issuingKey.publicKey,
+      publicKey: issuingPublicKey,
       signingKey: rootKey.privateKey,
       signingAlgorithm: ECDSA_SHA256,
       extensions: [
@@ -154,11 +157,31 @@ async function createHierarchy(
           x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
           true,
         ),
-        await x509.SubjectKeyIdentifierExtension.create(issuingKey.publicKey),
+        await x509.SubjectKeyIdentifierExtension.create(issuingPublicKey),
         await x509.AuthorityKeyIdentifierExtension.create(root),
       ],
     },
     rootKey.crypto,
+  );
+  return { root, issuing };
+}
+
+async function createHierarchy(
+  keys: CaKeySource,
+  naming: CaNaming,
+  now: Date,
+  offlineRoot: OfflineRoot | undefined,
+): Promise<CaRow[]> {
+  const rootKey = offlineRoot ? await offlineRootKey(offlineRoot) : await keys.create('root');
+  const issuingKey = await keys.create('issuing');
+  const { root, issuing } = await issueCaCertificates(
+    rootKey,
+    issuingKey.publicKey,
+    {
+      root: `CN=Palisade Root CA, O=${naming.organization}`,
+      issuing: `CN=Palisade Issuing CA, O=${naming.organization}`,
+    },
+    now,
   );
   const row = (name: CaRow['name'], certificate: x509.X509Certificate, stored: StoredKey): CaRow => ({
     name,

@@ -1,6 +1,6 @@
 import { webcrypto } from 'node:crypto';
-import type { CertificateAuthority } from './ca-hierarchy.ts';
-import { ECDSA_P256, ECDSA_SHA256, randomSerial, toPem, x509 } from './x509.ts';
+import { type CertificateAuthority, issueCaCertificates } from './ca-hierarchy.ts';
+import { ECDSA_P256, toPem, type x509 } from './x509.ts';
 
 /** A root and an issuing CA, shaped like the panel's real hierarchy. */
 export interface TestHierarchy {
@@ -14,50 +14,24 @@ export interface TestAuthorityOptions {
   readonly now?: Date;
 }
 
-const DAY_MS = 24 * 3600 * 1000;
-
 /**
  * TEST-ONLY: a root CA and an issuing CA under it (ECDSA P-256, non-extractable
- * keys, the same extensions as `ensureCaHierarchy`), without a database. Not
+ * keys, the very profile of `ensureCaHierarchy`), without a database. Not
  * exported from the package index; production code uses `ensureCaHierarchy`.
  */
 export async function createTestHierarchy(options: TestAuthorityOptions = {}): Promise<TestHierarchy> {
   const now = options.now ?? new Date();
-  const notBefore = new Date(now.getTime() - 5 * 60 * 1000);
   const rootKeys = await generateKeys();
-  const root = await x509.X509CertificateGenerator.createSelfSigned({
-    serialNumber: randomSerial(),
-    name: 'CN=Palisade Test Root CA, O=Palisade Tests',
-    notBefore,
-    notAfter: new Date(now.getTime() + 3650 * DAY_MS),
-    keys: rootKeys,
-    signingAlgorithm: ECDSA_SHA256,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 1, true),
-      new x509.KeyUsagesExtension(x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign, true),
-      await x509.SubjectKeyIdentifierExtension.create(rootKeys.publicKey),
-    ],
-  });
   const issuingKeys = await generateKeys();
-  const issuing = await x509.X509CertificateGenerator.create({
-    serialNumber: randomSerial(),
-    subject: 'CN=Palisade Test Issuing CA, O=Palisade Tests',
-    issuer: root.subject,
-    notBefore,
-    notAfter: new Date(now.getTime() + 1825 * DAY_MS),
-    publicKey: issuingKeys.publicKey,
-    signingKey: rootKeys.privateKey,
-    signingAlgorithm: ECDSA_SHA256,
-    extensions: [
-      new x509.BasicConstraintsExtension(true, 0, true),
-      new x509.KeyUsagesExtension(
-        x509.KeyUsageFlags.keyCertSign | x509.KeyUsageFlags.cRLSign | x509.KeyUsageFlags.digitalSignature,
-        true,
-      ),
-      await x509.SubjectKeyIdentifierExtension.create(issuingKeys.publicKey),
-      await x509.AuthorityKeyIdentifierExtension.create(root),
-    ],
-  });
+  const { root, issuing } = await issueCaCertificates(
+    { ...rootKeys, crypto: webcrypto },
+    issuingKeys.publicKey,
+    {
+      root: 'CN=Palisade Test Root CA, O=Palisade Tests',
+      issuing: 'CN=Palisade Test Issuing CA, O=Palisade Tests',
+    },
+    now,
+  );
   return {
     root: authority(root, rootKeys.privateKey, webcrypto),
     issuing: authority(issuing, issuingKeys.privateKey, options.crypto ?? webcrypto),
