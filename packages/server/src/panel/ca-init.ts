@@ -1,5 +1,6 @@
 import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
+import { ConfigError } from '../config/index.ts';
 import { migrate, openPgliteDb, openPostgresDb } from '../db/index.ts';
 import {
   type CaKeySource,
@@ -33,8 +34,8 @@ export async function initializeCa(
   options: CaInitOptions,
 ): Promise<{ rootFingerprint: string; rootKeyPath?: string }> {
   if (options.offlineRoot && options.offlineRoot.passphrase.length < 16) {
-    throw new PkiError(
-      'CA_KEY_UNREADABLE',
+    throw new ConfigError(
+      'CONFIG_INVALID',
       'the offline root key passphrase (PALISADE_ROOT_KEY_PASSPHRASE) must have at least 16 characters',
     );
   }
