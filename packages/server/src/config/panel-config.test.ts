@@ -77,3 +77,26 @@ describe('loadPanelConfig', () => {
       assert.ok(help.includes(secret));
   });
 });
+
+describe('loadPanelConfig: identity settings', () => {
+  it('reads the plain-HTTP listener switch, the revocation URL and the CA key store, refusing bad values', async () => {
+    const config = await load([
+      '--http-listener',
+      'false',
+      '--revocation-url',
+      'http://pki.example/',
+      '--ca-key-store',
+      'pkcs11:token=x',
+    ]);
+    assert.deepEqual(
+      [config?.httpListener, config?.revocationBaseUrl, config?.caKeyStore],
+      [false, 'http://pki.example', 'pkcs11:token=x'],
+    );
+    await assert.rejects(load(['--http-listener', 'no']), /httpListener must be true or false/);
+    await assert.rejects(load(['--revocation-url', 'ftp://x']), /revocationBaseUrl must be an http\(s\) URL/);
+    await assert.rejects(
+      load([], { PALISADE_CA_KEY_STORE: 'hsm' }),
+      /caKeyStore must be 'file' or a pkcs11: URI/,
+    );
+  });
+});

@@ -256,3 +256,48 @@ describe('panel listeners, checked with independent TLS clients', () => {
     });
   });
 });
+
+describe('panel without the plain-HTTP listener', () => {
+  it('opens no HTTP port, still serves the CRL on the device listener, and names --revocation-url in certificates', async () => {
+    await using t = await startTestPanel({ httpListener: false, revocationBaseUrl: 'http://pki.example' });
+    assert.equal(t.panel.facts.httpUrl, undefined);
+    const crl = await t.panel.deviceApp.inject({ method: 'GET', url: '/crl/issuing.crl' });
+    assert.equal(crl.statusCode, 200);
+    assert.equal(crl.headers['content-type'], 'application/pkix-crl');
+    const admin = await t.adminToken();
+    await t.inject('POST', '/v1/devices', { token: admin, body: { id: 'no-http' } });
+    const { token } = (
+      await t.inject('POST', '/v1/devices/no-http/enrollment-token', { token: admin, body: {} })
+    ).json();
+    const keys = (await webcrypto.subtle.generateKey({ name: 'ECDSA', namedCurve: 'P-256' }, true, [
+      'sign',
+      'verify',
+    ])) as webcrypto.CryptoKeyPair;
+    const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+      name: 'CN=no-http',
+      keys,
+      signingAlgorithm: { name: 'ECDSA', hash: 'SHA-256' },
+    });
+    const issued = await t.panel.services.est.enroll(
+      {
+        label: undefined,
+        csrDer: new Uint8Array(csr.rawData),
+        channelBinding: undefined,
+        source: '127.0.0.1',
+      },
+      { kind: 'token', token },
+      'simpleenroll',
+    );
+    assert.equal(issued.kind, 'issued');
+    const certificate = (await t.panel.services.devices.certificates('no-http'))[0]?.certificatePem ?? '';
+    const parsed = new x509.X509Certificate(certificate);
+    assert.deepEqual(
+      parsed
+        .getExtension(x509.CRLDistributionPointsExtension)
+        ?.distributionPoints[0]?.distributionPoint?.fullName?.[0]?.uniformResourceIdentifier?.startsWith(
+          'http://pki.example/crl/issuing-',
+        ),
+      true,
+    );
+  });
+});
