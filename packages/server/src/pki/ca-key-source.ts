@@ -1,5 +1,5 @@
 import { createPrivateKey, createPublicKey, KeyObject, webcrypto } from 'node:crypto';
-import { openPkcs11KeyStore, type Pkcs11KeyStore } from './pkcs11-key-store.ts';
+import { openPkcs11KeyStore, type Pkcs11KeyStore } from '@palisade/pkcs11';
 import { PkiError } from './pki-error.ts';
 import { ECDSA_P256 } from './x509.ts';
 

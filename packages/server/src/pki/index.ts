@@ -20,8 +20,6 @@ export type {
 export { certsOnlyPkcs7, issueDeviceCertificate } from './device-certificate.ts';
 export type { KeyPassphrase } from './key-passphrase.ts';
 export { PASSPHRASE_FILE, resolveKeyPassphrase } from './key-passphrase.ts';
-export type { KeyStoreErrorCode } from './key-store-error.ts';
-export { KeyStoreError } from './key-store-error.ts';
 export type { IssuedKeyPair, LeafProfile } from './leaf-certificate.ts';
 export { issueLeafWithNewKey } from './leaf-certificate.ts';
 export type { CertificateStatus, OcspResponderOptions, OcspResponseStatus } from './ocsp-responder.ts';
@@ -33,10 +31,6 @@ export {
 } from './ocsp-responder.ts';
 export type { OcspSigner, OcspSignerProfile } from './ocsp-signer.ts';
 export { issueOcspSigner, OID_OCSP_NOCHECK } from './ocsp-signer.ts';
-export type { Pkcs11KeyStore, Pkcs11SigningKey } from './pkcs11-key-store.ts';
-export { openPkcs11KeyStore } from './pkcs11-key-store.ts';
-export type { Pkcs11Uri } from './pkcs11-uri.ts';
-export { formatPkcs11Uri, parsePkcs11Uri } from './pkcs11-uri.ts';
 export type { PkiErrorCode } from './pki-error.ts';
 export { PkiError } from './pki-error.ts';
 export { normalizeSerial, sha256Fingerprint, toPem, x509 } from './x509.ts';

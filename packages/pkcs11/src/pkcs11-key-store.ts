@@ -4,7 +4,6 @@ import * as graphene from 'graphene-pk11';
 import { Crypto as TokenCrypto, CryptoKey as TokenCryptoKey } from 'node-webcrypto-p11';
 import { KeyStoreError } from './key-store-error.ts';
 import { formatPkcs11Uri, type Pkcs11Uri, parsePkcs11Uri } from './pkcs11-uri.ts';
-import { ECDSA_P256 } from './x509.ts';
 
 /**
  * A CA signing key held by a PKCS#11 token. `privateKey` is a handle on the
@@ -48,6 +47,7 @@ const PIN_REFUSED = new Set([
 ]);
 // CKA_EC_PARAMS (pkcs11t.h), which EC private keys carry as well as public ones.
 const CKA_EC_PARAMS = 0x180;
+const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
 // DER of the prime256v1 OID (1.2.840.10045.3.1.7), the CKA_EC_PARAMS of a P-256 key.
 const P256_EC_PARAMS = Buffer.from('06082a8648ce3d030107', 'hex');
 

@@ -6,11 +6,15 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, describe, it } from 'node:test';
 import { promisify } from 'node:util';
+import {
+  KeyStoreError,
+  type KeyStoreErrorCode,
+  openPkcs11KeyStore,
+  type Pkcs11SigningKey,
+} from '@palisade/pkcs11';
 import { createSoftHsmToken, type SoftHsmToken, skipUnlessCommand } from '@palisade/testkit';
 import type { CertificateAuthority } from './ca-hierarchy.ts';
-import { KeyStoreError, type KeyStoreErrorCode } from './key-store-error.ts';
 import { issueLeafWithNewKey } from './leaf-certificate.ts';
-import { openPkcs11KeyStore, type Pkcs11SigningKey } from './pkcs11-key-store.ts';
 import { ECDSA_P256, ECDSA_SHA256, randomSerial, toPem, x509 } from './x509.ts';
 
 const run = promisify(execFile);
