@@ -14,6 +14,13 @@ export {
 export type { HttpErrorCode } from './http/error-status.ts';
 export { ERROR_STATUS } from './http/error-status.ts';
 export { OperatorDirectory } from './operators/index.ts';
-export type { CaInitOptions, RunningPanel, StartupFacts } from './panel/index.ts';
-export { acquireDataDirLock, initializeCa, startPanel } from './panel/index.ts';
+export type { CaInitOptions, CaRotateOptions, RunningPanel, StartupFacts } from './panel/index.ts';
+export {
+  acquireDataDirLock,
+  initializeCa,
+  MAX_ISSUING_VALIDITY_YEARS,
+  rotateIssuingCaOffline,
+  startPanel,
+} from './panel/index.ts';
+export type { RotatedIssuingCa } from './pki/index.ts';
 export { issueLeafWithNewKey } from './pki/index.ts';

@@ -7,6 +7,8 @@ import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
 import { openTestDatabase } from './test-database.ts';
 
 export const TEST_ADMIN_PASSWORD = 'Tr0ub4dor&3-horse-battery';
+/** PALISADE_KEY_PASSPHRASE of every test panel (the file key store). */
+export const TEST_KEY_PASSPHRASE = 'test-passphrase-0123456789';
 
 /** Captures the panel's structured log lines so tests can assert on them. */
 export class LogCapture extends Writable {
@@ -54,10 +56,20 @@ export interface TestPanel extends AsyncDisposable {
  */
 export async function startTestPanel(
   overrides: Partial<PanelConfig> = {},
-  options: { bootstrapAdminPassword?: string | null; now?: () => Date } = {},
+  options: {
+    bootstrapAdminPassword?: string | null;
+    now?: () => Date;
+    /**
+     * A panel that outlives this start, as after a restart: it opens the
+     * database itself (PGlite in `dataDir`, or `databaseUrl`), and disposing
+     * it stops the panel but leaves the data directory and database to the caller.
+     */
+    persist?: { readonly dataDir: string; readonly databaseUrl?: string | undefined };
+  } = {},
 ): Promise<TestPanel> {
-  const dataDir = await mkdtemp(join(tmpdir(), 'palisade-panel-'));
-  const database = await openTestDatabase();
+  const persist = options.persist;
+  const dataDir = persist?.dataDir ?? (await mkdtemp(join(tmpdir(), 'palisade-panel-')));
+  const database = persist ? undefined : await openTestDatabase();
   const logs = new LogCapture();
   let announced = '';
   const bootstrap =
@@ -72,10 +84,11 @@ export async function startTestPanel(
       httpPort: 0,
       bind: '127.0.0.1',
       logLevel: 'info',
+      ...(persist?.databaseUrl ? { databaseUrl: persist.databaseUrl } : {}),
       ...overrides,
     }),
-    secrets: { keyPassphrase: 'test-passphrase-0123456789', bootstrapAdminPassword: bootstrap },
-    db: database.db,
+    secrets: { keyPassphrase: TEST_KEY_PASSPHRASE, bootstrapAdminPassword: bootstrap },
+    ...(database ? { db: database.db } : {}),
     logDestination: logs,
     announce: (text) => {
       announced += text;
@@ -124,7 +137,8 @@ export async function startTestPanel(
     inject,
     async [Symbol.asyncDispose]() {
       await panel.close();
-      await database[Symbol.asyncDispose]();
+      if (persist) return;
+      await database?.[Symbol.asyncDispose]();
       await rm(dataDir, { recursive: true, force: true });
     },
   };

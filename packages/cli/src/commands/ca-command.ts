@@ -26,13 +26,17 @@ import { connectToPanel } from '../panel-connection.ts';
 import { formatTable, json, printable } from '../text-output.ts';
 import { readUserFile } from '../user-file.ts';
 import { caInitCommand } from './ca-init-command.ts';
+import { caRotateCommand } from './ca-rotate-command.ts';
 
 const CA_HELP = `Usage: palisade ca <command> [options]
 
-The panel's own CA, offline, before its first start:
+The panel's own CA, offline (with this data directory's panel stopped):
   init --data-dir DIR [--offline-root FILE]
                      create the root and issuing CA; with --offline-root the root key
                      goes to FILE (PALISADE_ROOT_KEY_PASSPHRASE), never into the panel
+  rotate-issuing --data-dir DIR [--validity-years N] [--root-key FILE]
+                     a new issuing CA signed by the root; the previous one is retired
+                     but honoured until it expires; restart every panel afterwards
 
 Manufacturer CAs whose IEEE 802.1AR IDevIDs may enroll devices:
   manufacturer trust --name N --cert FILE [--auto-claim] [--group G]
@@ -71,6 +75,7 @@ export async function caCommand(argv: readonly string[], io: CliIo): Promise<num
   const { name, rest } = splitSubcommand(argv);
   if (name === 'issue-idevid') return issueIdevidCommand(rest, io);
   if (name === 'init') return caInitCommand(rest, io);
+  if (name === 'rotate-issuing') return caRotateCommand(rest, io);
   if (name === 'manufacturer') {
     const sub = splitSubcommand(rest);
     const subcommand = sub.name === undefined ? undefined : MANUFACTURER_SUBCOMMANDS[sub.name];

@@ -82,6 +82,8 @@ export interface IssuedCertificateRecord {
   readonly notAfter: Date;
   readonly issuedVia: DeviceCertificate['issuedVia'];
   readonly keyAlgorithm: string;
+  /** The serial of the issuing CA that signed it (lower-case hex, no leading zeros). */
+  readonly issuerSerial: string;
 }
 
 /** Told after a revocation commits, so the CRL is reissued and live connections close. */
@@ -251,26 +253,44 @@ export class DeviceRegistry {
     return result.rows.map(toCertificate);
   }
 
-  async certificate(serial: string): Promise<(DeviceCertificate & { deviceState: DeviceState }) | undefined> {
-    const result = await this.#db.query<CertificateRow & { device_state: DeviceState }>(
+  /**
+   * One certificate by serial, with its device's state and the serial of the
+   * issuing CA that signed it (null: issued before issuers were recorded, by
+   * the issuing CA that was current until the first rotation).
+   */
+  async certificate(
+    serial: string,
+  ): Promise<(DeviceCertificate & { deviceState: DeviceState; issuerSerial: string | null }) | undefined> {
+    const result = await this.#db.query<
+      CertificateRow & { device_state: DeviceState; issuer_serial: string | null }
+    >(
       `SELECT c.serial, c.device_id, c.subject, c.not_before, c.not_after, c.issued_via, c.key_algorithm, c.revoked_at,
-              c.revocation_reason, c.certificate_pem, d.state AS device_state
+              c.revocation_reason, c.certificate_pem, c.issuer_serial, d.state AS device_state
        FROM device_certificates c JOIN devices d ON d.id = c.device_id WHERE c.serial = $1`,
       [serial],
     );
     const row = result.rows[0];
-    return row ? { ...toCertificate(row), deviceState: row.device_state } : undefined;
+    return row
+      ? { ...toCertificate(row), deviceState: row.device_state, issuerSerial: row.issuer_serial }
+      : undefined;
   }
 
-  /** Every revoked certificate that has not yet expired: what a CRL must list. */
+  /**
+   * Every revoked certificate of one issuing CA that has not yet expired: what
+   * its CRL must list. `includeUnrecorded` adds the certificates whose issuer
+   * was not recorded (see `certificate`): true for the current issuing CA
+   * until a rotation attributes them.
+   */
   async revokedUnexpired(
     now: Date,
-    tx: Queryable = this.#db,
+    tx: Queryable,
+    issuer: { readonly serial: string; readonly includeUnrecorded: boolean },
   ): Promise<Array<{ serial: string; revokedAt: Date; reason: string }>> {
     const result = await tx.query<{ serial: string; revoked_at: Date; revocation_reason: string }>(
       `SELECT serial, revoked_at, revocation_reason FROM device_certificates
-       WHERE revoked_at IS NOT NULL AND not_after > $1 ORDER BY revoked_at`,
-      [now],
+       WHERE revoked_at IS NOT NULL AND not_after > $1 AND (issuer_serial = $2 OR ($3 AND issuer_serial IS NULL))
+       ORDER BY revoked_at`,
+      [now, issuer.serial, issuer.includeUnrecorded],
     );
     return result.rows.map((r) => ({
       serial: r.serial,
@@ -288,8 +308,9 @@ export class DeviceRegistry {
     idevid?: { readonly chainPem: string; readonly manufacturerId: string },
   ): Promise<void> {
     await tx.query(
-      `INSERT INTO device_certificates (serial, device_id, certificate_pem, subject, not_before, not_after, issued_via, key_algorithm)
-       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)`,
+      `INSERT INTO device_certificates (serial, device_id, certificate_pem, subject, not_before, not_after, issued_via,
+         key_algorithm, issuer_serial)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9)`,
       [
         issued.serial,
         deviceId,
@@ -299,6 +320,7 @@ export class DeviceRegistry {
         issued.notAfter,
         issued.issuedVia,
         issued.keyAlgorithm,
+        issued.issuerSerial,
       ],
     );
     await tx.query(
@@ -319,6 +341,18 @@ export class DeviceRegistry {
         ...by.details,
       },
     });
+  }
+
+  /**
+   * At an issuing CA rotation, inside its transaction: certificates issued
+   * before issuers were recorded are the outgoing issuing CA's, and say so from now on.
+   */
+  async attributeUnrecordedCertificates(tx: Queryable, issuerSerial: string): Promise<number> {
+    const result = await tx.query(
+      'UPDATE device_certificates SET issuer_serial = $1 WHERE issuer_serial IS NULL',
+      [issuerSerial],
+    );
+    return result.rowCount;
   }
 
   /** Revokes every valid certificate of the device; the device can no longer connect. */

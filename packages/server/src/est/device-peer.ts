@@ -62,13 +62,17 @@ function presentedChain(socket: TLSSocket): PresentedChain | undefined {
  */
 export class DevicePeers {
   readonly #registry: DeviceRegistry;
-  readonly #issuing: X509Certificate;
+  readonly #issuers: readonly X509Certificate[];
   readonly #memo = new WeakMap<TLSSocket, Promise<DevicePeer>>();
   readonly #socketsBySerial = new Map<string, Set<TLSSocket>>();
 
-  constructor(registry: DeviceRegistry, issuing: CertificateAuthority) {
+  /**
+   * `issuers`: every issuing CA whose LDevIDs are still honoured, the current
+   * one and those retired by a rotation that have not expired.
+   */
+  constructor(registry: DeviceRegistry, issuers: readonly CertificateAuthority[]) {
     this.#registry = registry;
-    this.#issuing = new X509Certificate(Buffer.from(issuing.certificate.rawData));
+    this.#issuers = issuers.map((issuer) => new X509Certificate(Buffer.from(issuer.certificate.rawData)));
   }
 
   of(request: FastifyRequest): Promise<DevicePeer> {
@@ -100,7 +104,8 @@ export class DevicePeers {
     const chain = presentedChain(socket);
     if (!chain) return { kind: 'none' };
     const { leaf } = chain;
-    if (!(leaf.checkIssued(this.#issuing) && leaf.verify(this.#issuing.publicKey))) {
+    // An LDevID of any of our issuing CAs; after a rotation the retired CA's certificates stay valid.
+    if (!this.#issuers.some((issuer) => leaf.checkIssued(issuer) && leaf.verify(issuer.publicKey))) {
       return { kind: 'idevid', certificate: leaf, chainDer: chain.chainDer };
     }
     const serial = normalizeSerial(leaf.serialNumber);

@@ -1,5 +1,7 @@
 export type { CaInitOptions } from './ca-init.ts';
 export { initializeCa } from './ca-init.ts';
+export type { CaRotateOptions } from './ca-rotate.ts';
+export { MAX_ISSUING_VALIDITY_YEARS, rotateIssuingCaOffline } from './ca-rotate.ts';
 export type { DataDirLock } from './data-dir-lock.ts';
 export { acquireDataDirLock, LOCK_FILE } from './data-dir-lock.ts';
 export type { DeviceApp } from './device-app.ts';

@@ -25,7 +25,14 @@ export interface CaCertificate {
 
 export interface CaHierarchy {
   readonly root: CaCertificate;
+  /** The current issuing CA: it signs every new certificate. */
   readonly issuing: CertificateAuthority;
+  /**
+   * Every issuing CA whose certificates may still be in use: the current one
+   * first, then the retired ones that have not expired, newest first. Each
+   * keeps signing its own CRL and OCSP signer (RFC 5280 §5, RFC 6960 §4.2.2.2).
+   */
+  readonly issuers: readonly CertificateAuthority[];
   /** True on the start that created the hierarchy. */
   readonly created: boolean;
   /** Where the keys are kept. */
@@ -47,18 +54,18 @@ export interface OfflineRoot {
 
 export const OFFLINE_KEY_REF = 'offline';
 
-const YEAR_MS = 365 * 24 * 3600 * 1000;
+export const YEAR_MS = 365 * 24 * 3600 * 1000;
 // Backdate a little so that devices with a slightly slow clock accept fresh certificates.
-const BACKDATE_MS = 5 * 60 * 1000;
+export const BACKDATE_MS = 5 * 60 * 1000;
 
-interface CaRow {
-  name: 'root' | 'issuing';
+export interface CaRow {
+  name: string;
   certificate_pem: string;
   encrypted_key_pem: string | null;
   key_ref: string | null;
 }
 
-function storedKeyOf(row: CaRow): StoredKey {
+export function storedKeyOf(row: CaRow): StoredKey {
   return row.key_ref !== null ? { keyRef: row.key_ref } : { encryptedKeyPem: row.encrypted_key_pem ?? '' };
 }
 
@@ -81,7 +88,14 @@ export async function ensureCaHierarchy(
     const existing = await tx.query<CaRow>(
       "SELECT name, certificate_pem, encrypted_key_pem, key_ref FROM ca_material WHERE name IN ('root', 'issuing')",
     );
-    if (existing.rows.length === 2) return { rows: existing.rows, created: false };
+    if (existing.rows.length === 2) {
+      // Read under the same lock as the current CA, so a concurrent rotation is seen whole or not at all.
+      const retired = await tx.query<CaRow>(
+        `SELECT name, certificate_pem, encrypted_key_pem, key_ref FROM ca_material
+         WHERE retired_at IS NOT NULL ORDER BY retired_at DESC`,
+      );
+      return { rows: existing.rows, retired: retired.rows, created: false };
+    }
     if (existing.rows.length === 1) {
       throw new PkiError(
         'CA_INCOMPLETE',
@@ -95,9 +109,9 @@ export async function ensureCaHierarchy(
         [row.name, row.certificate_pem, row.encrypted_key_pem, row.key_ref],
       );
     }
-    return { rows: created, created: true };
+    return { rows: created, retired: [], created: true };
   });
-  const rowOf = (name: CaRow['name']) => result.rows.find((r) => r.name === name) as CaRow;
+  const rowOf = (name: 'root' | 'issuing') => result.rows.find((r) => r.name === name) as CaRow;
   const certificateOf = (row: CaRow): CaCertificate => ({
     certificate: new x509.X509Certificate(row.certificate_pem),
     certificatePem: row.certificate_pem,
@@ -105,11 +119,17 @@ export async function ensureCaHierarchy(
   // Only the issuing key is loaded: the root signs nothing while the panel runs.
   const issuingRow = rowOf('issuing');
   const issuingKey = await keys.load('issuing', storedKeyOf(issuingRow));
+  const issuing = {
+    ...certificateOf(issuingRow),
+    privateKey: issuingKey.privateKey,
+    crypto: issuingKey.crypto,
+  };
   return {
     created: result.created,
     keyStore: keys.kind,
     root: certificateOf(rowOf('root')),
-    issuing: { ...certificateOf(issuingRow), privateKey: issuingKey.privateKey, crypto: issuingKey.crypto },
+    issuing,
+    issuers: [issuing, ...(await loadRetiredIssuers(result.retired, keys, now))],
   };
 }
 
@@ -141,13 +161,37 @@ export async function issueCaCertificates(
     },
     rootKey.crypto,
   );
-  const issuing = await x509.X509CertificateGenerator.create(
+  const issuing = await issueIssuingCaCertificate(
+    rootKey,
+    root,
+    issuingPublicKey,
+    names.issuing,
+    notBefore,
+    new Date(now.getTime() + 5 * YEAR_MS),
+  );
+  return { root, issuing };
+}
+
+/**
+ * An issuing CA certificate under `root` (pathLen 0; keyCertSign, cRLSign and
+ * digitalSignature for OCSP and TLS), signed through the root key's crypto:
+ * at the first start, and at every rotation.
+ */
+export async function issueIssuingCaCertificate(
+  rootKey: CaSigningKey,
+  root: x509.X509Certificate,
+  issuingPublicKey: webcrypto.CryptoKey,
+  subject: string | x509.JsonName,
+  notBefore: Date,
+  notAfter: Date,
+): Promise<x509.X509Certificate> {
+  return x509.X509CertificateGenerator.create(
     {
       serialNumber: randomSerial(),
-      subject: names.issuing,
+      subject,
       issuer: root.subject,
       notBefore,
-      notAfter: new Date(now.getTime() + 5 * YEAR_MS),
+      notAfter,
       publicKey: issuingPublicKey,
       signingKey: rootKey.privateKey,
       signingAlgorithm: ECDSA_SHA256,
@@ -163,7 +207,31 @@ export async function issueCaCertificates(
     },
     rootKey.crypto,
   );
-  return { root, issuing };
+}
+
+/**
+ * The retired issuing CAs that have not expired, newest first, keys loaded:
+ * their certificates are still in use, so their CRLs and OCSP answers must
+ * still be signed. Expired ones stay in the database, unused.
+ */
+async function loadRetiredIssuers(
+  retired: readonly CaRow[],
+  keys: CaKeySource,
+  now: Date,
+): Promise<CertificateAuthority[]> {
+  const issuers: CertificateAuthority[] = [];
+  for (const row of retired) {
+    const certificate = new x509.X509Certificate(row.certificate_pem);
+    if (certificate.notAfter <= now) continue;
+    const key = await keys.load(row.name, storedKeyOf(row));
+    issuers.push({
+      certificate,
+      certificatePem: row.certificate_pem,
+      privateKey: key.privateKey,
+      crypto: key.crypto,
+    });
+  }
+  return issuers;
 }
 
 async function createHierarchy(
@@ -183,7 +251,7 @@ async function createHierarchy(
     },
     now,
   );
-  const row = (name: CaRow['name'], certificate: x509.X509Certificate, stored: StoredKey): CaRow => ({
+  const row = (name: 'root' | 'issuing', certificate: x509.X509Certificate, stored: StoredKey): CaRow => ({
     name,
     certificate_pem: toPem(certificate),
     encrypted_key_pem: 'encryptedKeyPem' in stored ? stored.encryptedKeyPem : null,

@@ -11,11 +11,12 @@ describe('CrlPublisher', () => {
     const { issuing } = await createTestHierarchy();
     let clock = Date.parse('2026-11-22T00:00:00Z');
     const revoked: Array<{ serialHex: string; revokedAt: Date; reason: 'keyCompromise' }> = [];
-    const publisher = (policy = { validitySeconds: 3600, reissueBeforeSeconds: 1800 }) =>
+    const publisher = (policy = { validitySeconds: 3600, reissueBeforeSeconds: 1800 }, key?: string) =>
       new CrlPublisher({
         db: database.db,
         issuer: issuing,
         policy,
+        ...(key === undefined ? {} : { key }),
         now: () => new Date(clock),
         revoked: async () => [...revoked],
       });
@@ -49,5 +50,26 @@ describe('CrlPublisher', () => {
     const replicas = [publisher(), publisher(), publisher()];
     const numbers = await Promise.all(replicas.map((r) => r.current().then((c) => c.crlNumber)));
     assert.deepEqual(numbers, [2, 2, 2]);
+  });
+
+  it('numbers each issuer’s CRL above the one stored before CRLs were kept per issuer (RFC 5280 §5.2.3)', async () => {
+    const { database, publisher } = await setUp();
+    await using _ = database;
+    const legacy = publisher(); // the key every CRL had before issuing CAs could be rotated
+    await legacy.current();
+    await legacy.reissue();
+    assert.equal((await legacy.reissue()).crlNumber, 3);
+    const current = publisher(undefined, 'issuing-1a');
+    assert.equal((await current.current()).crlNumber, 4);
+    assert.equal((await current.reissue()).crlNumber, 5);
+    const retired = publisher(undefined, 'issuing-2b');
+    assert.equal((await retired.current()).crlNumber, 4, 'each issuer numbers its own CRLs');
+    const stored = await database.db.query<{ issuer: string }>(
+      'SELECT issuer FROM crl_state ORDER BY issuer',
+    );
+    assert.deepEqual(
+      stored.rows.map((r) => r.issuer),
+      ['issuing', 'issuing-1a', 'issuing-2b'],
+    );
   });
 });

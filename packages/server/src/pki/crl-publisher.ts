@@ -20,7 +20,14 @@ export interface PublishedCrl {
 }
 
 /**
- * The issuing CA's CRL (RFC 5280 §5): reissued on every revocation and before
+ * Before issuing CAs could be rotated, the one CRL was stored under this key.
+ * Every issuer numbers its CRLs above it, so no relying party ever sees a CRL
+ * number go down across the upgrade (RFC 5280 §5.2.3: monotonically increasing).
+ */
+const LEGACY_CRL_KEY = 'issuing';
+
+/**
+ * One issuing CA's CRL (RFC 5280 §5): reissued on every revocation and before
  * nextUpdate, numbered monotonically, stored in the database so every replica
  * serves the same list. Issuance holds an advisory lock so two replicas never
  * publish the same CRL number.
@@ -28,6 +35,7 @@ export interface PublishedCrl {
 export class CrlPublisher {
   readonly #db: Db;
   readonly #issuer: CertificateAuthority;
+  readonly #key: string;
   readonly #revoked: (now: Date, tx: Queryable) => Promise<RevokedEntry[]>;
   readonly #policy: CrlPolicy;
   readonly #now: () => Date;
@@ -36,6 +44,8 @@ export class CrlPublisher {
   constructor(options: {
     db: Db;
     issuer: CertificateAuthority;
+    /** The issuer's row in `crl_state`: one per issuing CA, e.g. `issuing-<serial>`. */
+    key?: string;
     /** Read inside the publishing transaction: on PGlite, a query outside it would wait for it forever. */
     revoked: (now: Date, tx: Queryable) => Promise<RevokedEntry[]>;
     policy?: CrlPolicy;
@@ -43,6 +53,7 @@ export class CrlPublisher {
   }) {
     this.#db = options.db;
     this.#issuer = options.issuer;
+    this.#key = options.key ?? LEGACY_CRL_KEY;
     this.#revoked = options.revoked;
     this.#policy = options.policy ?? DEFAULT_CRL_POLICY;
     this.#now = options.now;
@@ -79,17 +90,21 @@ export class CrlPublisher {
       const stored = await this.#load(tx);
       if (stored && stillFresh(stored)) return stored;
       const thisUpdate = this.#now();
+      const floor = await tx.query<{ n: number | null }>(
+        'SELECT max(crl_number)::int8 AS n FROM crl_state WHERE issuer = $1 OR issuer = $2',
+        [this.#key, LEGACY_CRL_KEY],
+      );
       const crl: PublishedCrl = {
-        crlNumber: (stored?.crlNumber ?? 0) + 1,
+        crlNumber: Number(floor.rows[0]?.n ?? 0) + 1,
         thisUpdate,
         nextUpdate: new Date(thisUpdate.getTime() + this.#policy.validitySeconds * 1000),
         der: new Uint8Array(0),
       };
       const der = await buildCrl(this.#issuer, { ...crl, revoked: await this.#revoked(thisUpdate, tx) });
       await tx.query(
-        `INSERT INTO crl_state (issuer, crl_number, this_update, next_update, der) VALUES ('issuing', $1, $2, $3, $4)
+        `INSERT INTO crl_state (issuer, crl_number, this_update, next_update, der) VALUES ($5, $1, $2, $3, $4)
          ON CONFLICT (issuer) DO UPDATE SET crl_number = $1, this_update = $2, next_update = $3, der = $4`,
-        [crl.crlNumber, crl.thisUpdate, crl.nextUpdate, Buffer.from(der)],
+        [crl.crlNumber, crl.thisUpdate, crl.nextUpdate, Buffer.from(der), this.#key],
       );
       return { ...crl, der };
     });
@@ -109,7 +124,8 @@ export class CrlPublisher {
       next_update: Date;
       der: Uint8Array;
     }>(
-      "SELECT crl_number::int8 AS crl_number, this_update, next_update, der FROM crl_state WHERE issuer = 'issuing'",
+      'SELECT crl_number::int8 AS crl_number, this_update, next_update, der FROM crl_state WHERE issuer = $1',
+      [this.#key],
     );
     const row = result.rows[0];
     return row

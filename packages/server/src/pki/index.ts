@@ -18,6 +18,13 @@ export type {
   RevocationEndpoints,
 } from './device-certificate.ts';
 export { certsOnlyPkcs7, issueDeviceCertificate } from './device-certificate.ts';
+export type {
+  IssuingCaFacts,
+  IssuingCaRotationOptions,
+  OfflineRootKey,
+  RotatedIssuingCa,
+} from './issuing-ca-rotation.ts';
+export { rotateIssuingCa } from './issuing-ca-rotation.ts';
 export type { KeyPassphrase } from './key-passphrase.ts';
 export { PASSPHRASE_FILE, resolveKeyPassphrase } from './key-passphrase.ts';
 export type { IssuedKeyPair, LeafProfile } from './leaf-certificate.ts';
@@ -29,6 +36,7 @@ export {
   OCSP_RESPONSE_STATUS,
   OcspResponder,
 } from './ocsp-responder.ts';
+export { OcspResponders } from './ocsp-responders.ts';
 export type { OcspSigner, OcspSignerProfile } from './ocsp-signer.ts';
 export { issueOcspSigner, OID_OCSP_NOCHECK } from './ocsp-signer.ts';
 export type { PkiErrorCode } from './pki-error.ts';

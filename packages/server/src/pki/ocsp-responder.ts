@@ -115,6 +115,14 @@ export class OcspResponder {
     }
   }
 
+  /**
+   * Whether the request asks about a certificate of this responder's issuer:
+   * with several issuing CAs, the panel picks the responder by it.
+   */
+  answersFor(requestDer: Uint8Array): boolean {
+    return parseRequest(requestDer)?.certIds.some((certId) => this.#matchesIssuer(certId)) ?? false;
+  }
+
   async #singleResponse(certId: pkijs.CertID, now: Date): Promise<pkijs.SingleResponse> {
     const serialHex = this.#matchesIssuer(certId) ? canonicalSerial(certId.serialNumber) : undefined;
     // RFC 6960 §2.2: another issuer's certificate, or no serial of ours, is "unknown".

@@ -13,12 +13,22 @@ export function issuerPathName(issuer: CaCertificate): string {
   return `issuing-${normalizeSerial(issuer.certificate.serialNumber)}`;
 }
 
-export interface RevocationRouteServices {
+/** An issuing CA and the CRL it signs. */
+export interface IssuerCrl {
+  readonly issuer: CertificateAuthority;
   readonly crl: CrlPublisher;
-  /** The OCSP responder (usually behind an `OcspResponseCache`). */
+}
+
+export interface RevocationRouteServices {
+  /** The current issuing CA's CRL. */
+  readonly crl: CrlPublisher;
+  /** The OCSP responder for every issuer (usually behind an `OcspResponseCache`). */
   readonly ocsp: { respond(request: Uint8Array): Promise<Uint8Array> };
+  /** The current issuing CA. */
   readonly issuing: CertificateAuthority;
   readonly root: CaCertificate;
+  /** Every issuing CA still in use (the current one first) with its CRL; after a rotation, more than one. */
+  readonly issuers: readonly IssuerCrl[];
 }
 
 /**
@@ -38,23 +48,23 @@ export function registerRevocationRoutes(app: FastifyInstance, services: Revocat
   // Certificates name their issuer's files by the issuer's serial, so that the URLs in certificates
   // issued today still lead to the right CA and CRL after the issuing CA is rotated;
   // `issuing` is an alias for the current one.
-  const issuingName = issuerPathName(services.issuing);
-  for (const [names, authority] of [
-    [['issuing', issuingName], services.issuing],
-    [['root'], services.root],
-  ] as const) {
-    for (const name of names) {
-      app.get(`/ca/${name}.crt`, { config: publicRoute }, async (_request, reply) =>
-        reply.type('application/pkix-cert').send(Buffer.from(authority.certificate.rawData)),
-      );
+  // Every issuer still in use keeps its own URLs, each CRL signed by its own issuer (RFC 5280 §5).
+  const named: Array<readonly [string, CaCertificate, CrlPublisher | undefined]> = [
+    ['issuing', services.issuing, services.crl],
+    ['root', services.root, undefined],
+    ...services.issuers.map(({ issuer, crl }) => [issuerPathName(issuer), issuer, crl] as const),
+  ];
+  for (const [name, authority, crl] of named) {
+    app.get(`/ca/${name}.crt`, { config: publicRoute }, async (_request, reply) =>
+      reply.type('application/pkix-cert').send(Buffer.from(authority.certificate.rawData)),
+    );
+    if (crl !== undefined) {
+      app.get(`/crl/${name}.crl`, { config: publicRoute }, async (_request, reply) => sendCrl(reply, crl));
     }
   }
 
-  app.get(`/crl/${issuingName}.crl`, { config: publicRoute }, async (_request, reply) => sendCrl(reply));
-  app.get('/crl/issuing.crl', { config: publicRoute }, async (_request, reply) => sendCrl(reply));
-
-  async function sendCrl(reply: FastifyReply): Promise<FastifyReply> {
-    const crl = await services.crl.current();
+  async function sendCrl(reply: FastifyReply, publisher: CrlPublisher): Promise<FastifyReply> {
+    const crl = await publisher.current();
     return reply
       .type('application/pkix-crl')
       .header('last-modified', crl.thisUpdate.toUTCString())
