@@ -26,6 +26,8 @@ export interface Pkcs11KeyStore extends AsyncDisposable {
   createSigningKey(label?: string): Promise<Pkcs11SigningKey>;
   /** Finds the key pair by label (default: the URI's `object`) and the URI's `id`, if any. */
   loadSigningKey(label?: string): Promise<Pkcs11SigningKey>;
+  /** Destroys the key pair under `label` (private and public objects); answers how many objects went. */
+  destroySigningKey(label: string): Promise<number>;
   /** Closes the session; the module is finalised when its last store closes. Idempotent. */
   close(): Promise<void>;
 }
@@ -249,6 +251,20 @@ class TokenKeyStore implements Pkcs11KeyStore {
     };
   }
 
+  destroySigningKey(label: string): Promise<number> {
+    const name = requireLabel(label);
+    return this.#serial(async () => {
+      let destroyed = 0;
+      for (const objectClass of [graphene.ObjectClass.PRIVATE_KEY, graphene.ObjectClass.PUBLIC_KEY]) {
+        for (const object of this.#find({ class: objectClass, token: true, label: name })) {
+          object.destroy();
+          destroyed += 1;
+        }
+      }
+      return destroyed;
+    });
+  }
+
   #findPrivateKeys(template: graphene.ITemplate): graphene.PrivateKey[] {
     return this.#find({ class: graphene.ObjectClass.PRIVATE_KEY, token: true, ...template }).map((object) =>
       object.toType<graphene.PrivateKey>(),
@@ -304,6 +320,14 @@ function routedCrypto(token: TokenCrypto, onToken: TokenOperation): webcrypto.Cr
     randomUUID: () => webcrypto.randomUUID(),
   };
   return crypto as unknown as webcrypto.Crypto;
+}
+
+/**
+ * The PIN a URI gives, from `pin-value` or the `pin-source` file, for code
+ * that must hand it to another PKCS#11 consumer (OpenSSL's engine for TLS).
+ */
+export async function readPkcs11Pin(uri: Pkcs11Uri): Promise<string | undefined> {
+  return readPin(uri);
 }
 
 async function readPin(uri: Pkcs11Uri): Promise<string | undefined> {

@@ -19,6 +19,7 @@ export interface PanelConfig {
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace' | 'silent';
   readonly sessionTtlSeconds: number;
   readonly sessionIdleSeconds: number;
+  readonly heartbeatSeconds: number;
   readonly loginMaxFailures: number;
   readonly loginLockoutSeconds: number;
   /** Plain-HTTP listener for CRL, OCSP and CA certificates (RFC 5280 §4.2.1.13, RFC 6960): relying parties fetch them without TLS. */
@@ -130,6 +131,14 @@ export const PANEL_OPTIONS: readonly OptionSpec[] = [
     kind: 'integer',
     defaultValue: 12 * 3600,
     help: 'operator session lifetime in seconds',
+  },
+  {
+    key: 'heartbeatSeconds',
+    flag: 'heartbeat',
+    env: 'PALISADE_HEARTBEAT',
+    kind: 'integer',
+    defaultValue: 60,
+    help: 'seconds between agent check-ins; a device is offline after two missed ones',
   },
   {
     key: 'sessionIdleSeconds',

@@ -16,6 +16,7 @@ import {
   type CertificateAuthority,
   certsOnlyPkcs7,
   issueDeviceCertificate,
+  normalizeSerial,
   type RevocationEndpoints,
   x509,
 } from '../pki/index.ts';
@@ -106,9 +107,11 @@ export class EstService {
       const group = await this.#groupFor(attempt.device, request.label);
       const csr = await acceptCsr(request.csrDer, group.targetLevel);
       this.#checkIdentity(csr, attempt.device.id);
-      this.#checkChannelBinding(csr, group, request.channelBinding);
       return await this.#o.db.transaction(async (tx) => {
         const pending = await this.#o.pending.find(tx, attempt.device.id, request.csrDer);
+        // A held request's binding was checked on the session that submitted it; its retry
+        // (RFC 7030 §4.2.3: the same CSR) necessarily comes on a new session.
+        if (!pending) this.#checkChannelBinding(csr, group, request.channelBinding);
         if (credential.kind === 'token') {
           const resumes = pending?.tokenId != null && parseSecret(credential.token)?.id === pending.tokenId;
           if (!resumes) await this.#consumeToken(tx, credential);
@@ -173,10 +176,12 @@ export class EstService {
         );
       }
       this.#checkIdentity(csr, device.id);
-      this.#checkChannelBinding(csr, group, request.channelBinding);
       return await this.#o.db.transaction(async (tx) => {
+        const pending = group.manualApproval
+          ? await this.#o.pending.find(tx, device.id, request.csrDer)
+          : undefined;
+        if (!pending) this.#checkChannelBinding(csr, group, request.channelBinding);
         if (group.manualApproval) {
-          const pending = await this.#o.pending.find(tx, device.id, request.csrDer);
           const held = await this.#holdForApproval(
             tx,
             device,
@@ -481,6 +486,7 @@ export class EstService {
         notAfter: issued.certificate.notAfter,
         issuedVia: operation,
         keyAlgorithm: operation === 'serverkeygen' ? 'EC P-256' : csr.keyAlgorithm,
+        issuerSerial: normalizeSerial(this.#o.issuing.certificate.serialNumber),
       },
       idevid,
     );

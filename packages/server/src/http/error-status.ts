@@ -1,3 +1,4 @@
+import type { ChannelErrorCode } from '../channel/channel-error.ts';
 import type { DeviceErrorCode } from '../devices/device-errors.ts';
 import type { EnrollmentErrorCode } from '../est/enrollment-error.ts';
 import type { AuthErrorCode, OperatorErrorCode } from '../operators/operator-errors.ts';
@@ -9,7 +10,8 @@ export type HttpErrorCode =
   | AuthErrorCode
   | OperatorErrorCode
   | DeviceErrorCode
-  | EnrollmentErrorCode;
+  | EnrollmentErrorCode
+  | ChannelErrorCode;
 
 /**
  * The one place where error codes become HTTP status codes. A code missing
@@ -49,6 +51,8 @@ export const ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   MANUFACTURER_EXISTS: 409,
   MANUFACTURER_CERTIFICATE_INVALID: 400,
   ENROLLMENT_NOT_FOUND: 404,
+
+  DEVICE_FORBIDDEN: 403,
 
   EST_BASE64_INVALID: 400,
   CSR_MALFORMED: 400,

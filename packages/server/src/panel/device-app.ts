@@ -1,6 +1,8 @@
+import type { Socket } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { registerDeviceApiRoutes } from '../channel/index.ts';
 import { csrAttributesDer, EnrollmentError, registerEstRoutes } from '../est/index.ts';
 import { installProblemHandlers } from '../http/problem.ts';
 import { RequestError } from '../http/request-error.ts';
@@ -13,6 +15,9 @@ import type { PanelServices } from './services.ts';
  * (OpenSSL 3.5 in Node 24), then classical groups for older clients.
  */
 export const DEVICE_TLS_GROUPS = 'X25519MLKEM768:X25519:P-256:P-384';
+
+/** How long a shutdown waits for device connections to finish before cutting them. */
+const SHUTDOWN_GRACE_MS = 3_000;
 
 export interface DeviceAppOptions {
   readonly services: PanelServices;
@@ -50,7 +55,7 @@ export async function buildDeviceApp(options: DeviceAppOptions): Promise<DeviceA
     key: options.tls.key,
     cert: options.tls.cert,
     ca: [
-      ca.issuing.certificatePem,
+      ...ca.issuers.map((issuer) => issuer.certificatePem), // current and retired-but-valid issuing CAs
       ca.root.certificatePem,
       ...(await manufacturers.list()).map((m) => m.certificatePem),
     ],
@@ -97,6 +102,20 @@ export async function buildDeviceApp(options: DeviceAppOptions): Promise<DeviceA
 
   registerEstRoutes(app, est, devicePeers, csrAttributesDer());
   registerRevocationRoutes(app, options.services.revocation);
+  // Rejected WebSocket upgrades (and clients that never read the answer) leave sockets the HTTP
+  // server no longer tracks; a shutdown waits for every socket, so those are cut after a grace period.
+  const sockets = new Set<Socket>();
+  app.server.on('secureConnection', (socket: Socket) => {
+    sockets.add(socket);
+    socket.once('close', () => sockets.delete(socket));
+  });
+  app.addHook('preClose', async () => {
+    options.services.hub.closeAll(1001, 'the panel is shutting down');
+    setTimeout(() => {
+      for (const socket of sockets) socket.destroy();
+    }, SHUTDOWN_GRACE_MS).unref();
+  });
+  await registerDeviceApiRoutes(app, options.services);
   app.get('/v1/ping', async (request) => {
     const device = deviceOf(request);
     return { deviceId: device.id, serial: device.serial };

@@ -3,6 +3,7 @@ import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAuditRoutes } from '../audit/index.ts';
+import { registerChannelOperatorRoutes } from '../channel/index.ts';
 import { registerDeviceRoutes } from '../devices/index.ts';
 import '../http/fastify-augment.ts';
 import { installProblemHandlers } from '../http/problem.ts';
@@ -86,6 +87,7 @@ export async function buildOperatorApp(options: OperatorAppOptions): Promise<Fas
   registerTokenRoutes(app, services.credentials);
   registerAuditRoutes(app, services.audit);
   registerDeviceRoutes(app, services);
+  registerChannelOperatorRoutes(app, services);
   await app.ready();
   return app;
 }

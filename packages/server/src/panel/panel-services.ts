@@ -1,20 +1,13 @@
 import { AuditLog } from '../audit/index.ts';
+import { DevicePresence, PushHub } from '../channel/index.ts';
 import type { PanelConfig } from '../config/index.ts';
-import type { Db, Queryable } from '../db/index.ts';
+import type { Db } from '../db/index.ts';
 import { DeviceRegistry, EnrollmentTokens, ManufacturerTrust, PendingEnrollments } from '../devices/index.ts';
 import { DevicePeers, EstService } from '../est/index.ts';
+import { ReportIngest } from '../events/index.ts';
 import { OperatorCredentials, OperatorDirectory } from '../operators/index.ts';
-import {
-  type CaHierarchy,
-  type CertificateStatus,
-  CrlPublisher,
-  issueOcspSigner,
-  normalizeSerial,
-  OcspResponder,
-  type RevocationEndpoints,
-  type RevocationReason,
-} from '../pki/index.ts';
-import { OcspResponseCache } from '../revocation/index.ts';
+import type { CaHierarchy, RevocationEndpoints } from '../pki/index.ts';
+import { buildIssuerRevocation, reissueCrls } from '../revocation/index.ts';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../security/index.ts';
 import type { PanelServices } from './services.ts';
 
@@ -50,42 +43,21 @@ export async function buildPanelServices(input: {
   const enrollmentTokens = new EnrollmentTokens(db, audit, now);
   const manufacturers = new ManufacturerTrust(db, audit);
   const pendingEnrollments = new PendingEnrollments(db, audit);
-  // A delegated OCSP responder (RFC 6960 §4.2.2.2) per process: its key stays in memory, the CA key signs it once.
-  const ocspSigner = await issueOcspSigner(ca.issuing, { validityDays: 30, now: now() });
-  const responder = new OcspResponder({
-    issuer: ca.issuing,
-    signer: ocspSigner,
+  // CRL and OCSP for every issuing CA still in use: the current one and those retired by a rotation.
+  const revocation = await buildIssuerRevocation({
+    db,
+    root: ca.root,
+    issuers: ca.issuers,
+    records: devices,
     now,
-    lookup: async (serialHex: string): Promise<CertificateStatus> => {
-      const record = await devices.certificate(normalizeSerial(serialHex));
-      if (!record) return { status: 'unknown' };
-      if (record.revokedAt === null) return { status: 'good' };
-      return {
-        status: 'revoked',
-        revokedAt: new Date(record.revokedAt),
-        reason: (record.revocationReason ?? 'unspecified') as RevocationReason,
-      };
-    },
+    ocspCacheMs: OCSP_CACHE_MS,
     onInternalError: input.onInternalError,
   });
-  const ocsp = new OcspResponseCache((request) => responder.respond(request), { ttlMs: OCSP_CACHE_MS });
-  const crl = new CrlPublisher({
-    db,
-    issuer: ca.issuing,
-    now,
-    revoked: async (at: Date, tx: Queryable) =>
-      (await devices.revokedUnexpired(at, tx)).map((r) => ({
-        serialHex: r.serial,
-        revokedAt: r.revokedAt,
-        reason: r.reason as RevocationReason,
-      })),
-  });
-  // The revocation is committed; make it visible in the CRL and in this replica's OCSP answers at once.
+  // The revocation is committed; make it visible in the CRLs and in this replica's OCSP answers at once.
   devices.onRevocation(async () => {
-    ocsp.invalidate();
-    await crl.reissue();
+    revocation.ocsp.invalidate();
+    await reissueCrls(revocation);
   });
-  const revocation = { issuing: ca.issuing, root: ca.root, crl, ocsp };
   const operators = new OperatorDirectory(db, audit);
   const credentials = new OperatorCredentials(
     db,
@@ -96,6 +68,9 @@ export async function buildPanelServices(input: {
   );
   operators.onCredentialsChange((operatorId) => credentials.forgetOperator(operatorId));
   return {
+    presence: new DevicePresence(db, { now, heartbeatSeconds: config.heartbeatSeconds }),
+    hub: new PushHub(),
+    ingest: new ReportIngest(db, now),
     revocation,
     db,
     audit,
@@ -106,7 +81,7 @@ export async function buildPanelServices(input: {
     enrollmentTokens,
     manufacturers,
     pendingEnrollments,
-    devicePeers: new DevicePeers(devices, ca.issuing),
+    devicePeers: new DevicePeers(devices, ca.issuers),
     est: new EstService({
       db,
       audit,

@@ -16,7 +16,7 @@ import {
   resolveKeyPassphrase,
   sha256Fingerprint,
 } from '../pki/index.ts';
-import { issuerPathName } from '../revocation/index.ts';
+import { issuerPathName, refreshCrls } from '../revocation/index.ts';
 import { acquireDataDirLock } from './data-dir-lock.ts';
 import { buildDeviceApp } from './device-app.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -195,6 +195,7 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
     });
     const deviceApp = device.app;
     cleanup.push(() => deviceApp.close());
+    await services.presence.resetConnections();
     services.manufacturers.onChange(() => device.refreshTrust());
     services.devices.onRevocation(async (revoked) => {
       const closed = services.devicePeers.disconnect(revoked.map((r) => r.serial));
@@ -241,6 +242,9 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
         database: facts.database,
         rootCaPath,
         rootCaFingerprint: facts.rootCaFingerprint,
+        // Which issuing CA this replica issues from, and the retired ones it still honours (ca rotate-issuing).
+        issuingCa: issuerPathName(ca.issuing),
+        retiredIssuingCas: ca.issuers.slice(1).map(issuerPathName),
       },
       'panel ready',
     );
@@ -250,12 +254,13 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
       outcome: 'success',
       details: { database: db.kind, operatorUrl: facts.operatorUrl, deviceUrl: facts.deviceUrl },
     });
-    // Keep the CRL ahead of its nextUpdate even when nothing is revoked; replicas agree through the CRL lock.
-    await services.revocation.crl.current();
+    // Keep every issuer's CRL ahead of its nextUpdate even when nothing is revoked; replicas agree
+    // through the CRL lock.
+    await refreshCrls(services.revocation);
     const crlTimer = setInterval(() => {
-      services.revocation.crl
-        .current()
-        .catch((error: unknown) => logger.error({ err: error }, 'CRL reissue failed'));
+      refreshCrls(services.revocation).catch((error: unknown) =>
+        logger.error({ err: error }, 'CRL reissue failed'),
+      );
     }, CRL_CHECK_INTERVAL_MS);
     crlTimer.unref();
     cleanup.push(async () => clearInterval(crlTimer));

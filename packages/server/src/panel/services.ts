@@ -1,4 +1,5 @@
 import type { AuditLog } from '../audit/index.ts';
+import type { DevicePresence, PushHub } from '../channel/index.ts';
 import type { Db } from '../db/index.ts';
 import type {
   DeviceRegistry,
@@ -7,6 +8,7 @@ import type {
   PendingEnrollments,
 } from '../devices/index.ts';
 import type { DevicePeers, EstService } from '../est/index.ts';
+import type { ReportIngest } from '../events/index.ts';
 import type { OperatorCredentials, OperatorDirectory } from '../operators/index.ts';
 import type { CaHierarchy } from '../pki/index.ts';
 import type { RevocationRouteServices } from '../revocation/index.ts';
@@ -25,4 +27,7 @@ export interface PanelServices {
   readonly est: EstService;
   readonly devicePeers: DevicePeers;
   readonly revocation: RevocationRouteServices;
+  readonly presence: DevicePresence;
+  readonly hub: PushHub;
+  readonly ingest: ReportIngest;
 }

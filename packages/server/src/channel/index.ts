@@ -1,0 +1,12 @@
+export type { ChannelErrorCode } from './channel-error.ts';
+export { ChannelError } from './channel-error.ts';
+export type { ChannelOperatorServices } from './channel-operator-routes.ts';
+export { registerChannelOperatorRoutes } from './channel-operator-routes.ts';
+export type { DesiredState } from './desired-state.ts';
+export { desiredState } from './desired-state.ts';
+export type { DeviceApiServices } from './device-api-routes.ts';
+export { MAX_REPORTS_PER_BATCH, registerDeviceApiRoutes } from './device-api-routes.ts';
+export type { CheckIn, PresenceView } from './device-presence.ts';
+export { DevicePresence } from './device-presence.ts';
+export type { PushMessage } from './push-hub.ts';
+export { PushHub } from './push-hub.ts';
