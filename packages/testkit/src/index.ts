@@ -1,7 +1,9 @@
 export type { SoftHsmToken, SoftHsmTokenOptions } from './softhsm-token.ts';
 export { createSoftHsmToken } from './softhsm-token.ts';
+export type { Swtpm, SwtpmOptions } from './swtpm.ts';
+export { startSwtpm } from './swtpm.ts';
 export { hasCommand, postgresUrl, STRICT, skipUnlessCommand } from './system-tools.ts';
 export type { TestDatabase } from './test-database.ts';
 export { clearTemplates, openTestDatabase } from './test-database.ts';
 export type { TestPanel } from './test-panel.ts';
-export { LogCapture, startTestPanel, TEST_ADMIN_PASSWORD } from './test-panel.ts';
+export { LogCapture, startTestPanel, TEST_ADMIN_PASSWORD, TEST_KEY_PASSPHRASE } from './test-panel.ts';
