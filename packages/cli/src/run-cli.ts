@@ -1,6 +1,7 @@
 import { PalisadeError } from '@palisade/core';
 import { CliError } from './cli-error.ts';
 import type { CliIo } from './cli-io.ts';
+import { agentCommand } from './commands/agent-command.ts';
 import { auditCommand } from './commands/audit-command.ts';
 import { caCommand } from './commands/ca-command.ts';
 import { deviceCommand } from './commands/device-command.ts';
@@ -14,6 +15,7 @@ const USAGE = `Usage: palisade <command> [options]
 
 Commands:
   server               run the panel (palisade server --help)
+  agent                run the endpoint agent (palisade agent --help)
   login                log in to a panel and keep the session token
   logout               end the stored session
   operator             manage operator accounts and API tokens
@@ -30,6 +32,7 @@ type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 
 const COMMANDS: Readonly<Record<string, Command>> = {
   server: serverCommand,
+  agent: agentCommand,
   login: loginCommand,
   logout: logoutCommand,
   operator: operatorCommand,

@@ -5,6 +5,7 @@ import {
   type Pkcs11KeyStore,
   Pkcs11Pin,
   type Pkcs11SigningKey,
+  type Pkcs11Uri,
   parsePkcs11Uri,
   readPkcs11Pin,
 } from '@palisade/pkcs11';
@@ -27,7 +28,13 @@ export interface Pkcs11RootOptions {
  * via OpenSSL's libp11 engine, loaded into Node's own OpenSSL.
  */
 export async function openPkcs11Root(options: Pkcs11RootOptions): Promise<RootOfTrust> {
-  const uri = parsePkcs11Uri(options.uri);
+  let uri: Pkcs11Uri;
+  try {
+    uri = parsePkcs11Uri(options.uri);
+  } catch (error) {
+    // fromKeyStore turns PKCS11_URI_INVALID into ROT_CONFIG_INVALID: a malformed URI is configuration.
+    throw fromKeyStore(error, 'ROT_UNAVAILABLE');
+  }
   if (uri.modulePath === undefined || uri.token === undefined) {
     throw new RootOfTrustError(
       'ROT_CONFIG_INVALID',
@@ -36,9 +43,11 @@ export async function openPkcs11Root(options: Pkcs11RootOptions): Promise<RootOf
   }
   const modulePath = uri.modulePath;
   const token = uri.token;
-  const pin = await readPkcs11Pin(uri);
+  let pin: string | undefined;
   let store: Pkcs11KeyStore;
   try {
+    // An unreadable pin-source file is reported like a missing token: the RoT cannot be used.
+    pin = await readPkcs11Pin(uri);
     store = await openPkcs11KeyStore(uri);
   } catch (error) {
     throw fromKeyStore(error, 'ROT_UNAVAILABLE');

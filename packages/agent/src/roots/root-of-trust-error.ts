@@ -14,6 +14,8 @@ export type RootOfTrustErrorCode =
   /** The RoT was reachable but refused or failed an operation (key generation, signing, eviction). */
   | 'ROT_OPERATION_FAILED'
   /** The configuration asks for something impossible: a malformed label, a handle outside its range, conflicting process-wide settings. */
-  | 'ROT_CONFIG_INVALID';
+  | 'ROT_CONFIG_INVALID'
+  /** The key exists but this process cannot use it for TLS until it restarts (tpm2-pkcs11 reads its keys once). */
+  | 'ROT_RESTART_REQUIRED';
 
 export class RootOfTrustError extends PalisadeError<RootOfTrustErrorCode> {}

@@ -110,7 +110,7 @@ export class TpmPkcs11Token {
     }
     if (linkedAfterFirstUse.has(label)) {
       throw new RootOfTrustError(
-        'ROT_OPERATION_FAILED',
+        'ROT_RESTART_REQUIRED',
         `TPM key "${label}" was created after this process first used the TPM for TLS; tpm2-pkcs11 reads its keys once per process, so restart the agent to use it`,
       );
     }

@@ -248,7 +248,7 @@ describe('TPM root of trust (swtpm behind tpm2-abrmd)', { skip }, () => {
         () => late.tlsClientKey(),
         (error: unknown) => {
           assert.ok(error instanceof RootOfTrustError);
-          assert.equal(error.code, 'ROT_OPERATION_FAILED');
+          assert.equal(error.code, 'ROT_RESTART_REQUIRED');
           assert.match(error.message, /restart the agent/);
           return true;
         },

@@ -37,7 +37,7 @@ const reportSchema = {
   required: ['id', 'kind', 'severity', 'createdAt', 'body'],
   additionalProperties: false,
   properties: {
-    id: { type: 'string', pattern: '^[A-Za-z0-9_-]{1,64}$' },
+    id: { type: 'string', pattern: '^[A-Za-z0-9._:-]{1,128}$' },
     kind: { type: 'string', pattern: '^[a-z][a-z0-9.-]{0,63}$' },
     severity: { type: 'integer', minimum: 0, maximum: 10 },
     createdAt: { type: 'string', format: 'date-time' },

@@ -20,7 +20,7 @@ CREATE TABLE device_presence (
 -- searched and matched by rules from here (the events context builds on it).
 CREATE TABLE device_reports (
   device_id text NOT NULL REFERENCES devices (id),
-  record_id text NOT NULL CHECK (length(record_id) BETWEEN 1 AND 64),
+  record_id text NOT NULL CHECK (length(record_id) BETWEEN 1 AND 128),
   kind text NOT NULL,
   severity smallint NOT NULL CHECK (severity BETWEEN 0 AND 10),
   created_at timestamptz NOT NULL,

@@ -1,0 +1,14 @@
+export type { AgentExit, AgentOptions } from './agent.ts';
+export { Agent } from './agent.ts';
+export type { AgentErrorCode } from './agent-error.ts';
+export { AgentError } from './agent-error.ts';
+export { createAgentLogger } from './agent-logger.ts';
+export type { AgentConfig, AgentRootOfTrustConfig } from './config/agent-config.ts';
+export { DEFAULT_AGENT_CONFIG_PATH, loadAgentConfig, parseAgentConfig } from './config/agent-config.ts';
+export type { Inventory } from './inventory/index.ts';
+export { collectInventory } from './inventory/index.ts';
+export type { OutboxRecord } from './outbox/index.ts';
+export { Outbox } from './outbox/index.ts';
+export type { IdentityKey, RootOfTrust, RootOfTrustKind } from './roots/index.ts';
+export { openPkcs11Root, openSoftwareRoot, openTpmRoot, RootOfTrustError } from './roots/index.ts';
+export { openRootOfTrust } from './roots/open-root.ts';
