@@ -58,7 +58,7 @@ export class Agent {
   private constructor(options: AgentOptions) {
     this.#o = options;
     this.#log = options.logger;
-    this.done = this.#run().finally(() => this.#close());
+    this.done = this.#runThenClose();
   }
 
   static start(options: AgentOptions): Agent {
@@ -81,6 +81,14 @@ export class Agent {
     const id = await this.#outbox.append({ kind, severity, body });
     this.#wakeDelivery();
     return id;
+  }
+
+  async #runThenClose(): Promise<AgentExit> {
+    try {
+      return await this.#run();
+    } finally {
+      await this.#close();
+    }
   }
 
   async #run(): Promise<AgentExit> {
@@ -280,7 +288,7 @@ export class Agent {
         await sleep(Math.min(dueIn, ceiling), signal);
         continue;
       }
-      const outcome = await identity.renewIfDue(signal);
+      const outcome = await identity.renewIfDue();
       if (outcome === 'restart-required') return 'restart-required';
       if (outcome === 'renewed') {
         backoff.reset();

@@ -108,7 +108,7 @@ export class IdentityManager {
         if (this.#state.current && !this.#state.revoked) {
           this.#active = await this.#activate(this.#state.current.label, this.#state.current.certificatePem);
           // A renewal that got its certificate before a crash or restart is finished now.
-          if (this.#state.next?.certificatePem) await this.renewIfDue(signal, { force: true });
+          if (this.#state.next?.certificatePem) await this.renewIfDue({ force: true });
           return this.#require();
         }
         const enrolled = await this.#bootstrap(signal);
@@ -127,7 +127,7 @@ export class IdentityManager {
    * simplereenroll authenticated by the current certificate, then a mutual-TLS
    * request with the new pair; only that success makes it current.
    */
-  async renewIfDue(signal: AbortSignal, options: { readonly force?: boolean } = {}): Promise<RenewalOutcome> {
+  async renewIfDue(options: { readonly force?: boolean } = {}): Promise<RenewalOutcome> {
     const current = this.#require();
     if (!options.force && this.#now() < this.renewalDueAt(current)) return 'not-due';
     try {
