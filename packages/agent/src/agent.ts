@@ -181,7 +181,7 @@ export class Agent {
       identity: () => current,
       logger: this.#log,
       ...(this.#o.backoff ? { backoff: this.#o.backoff } : {}),
-      onNotice: (notice) => this.#onNotice(notice, client, active.deviceId, checkIn, inventory),
+      onNotice: (notice) => this.#onNotice(notice, client, active.deviceId, checkIn, inventory, renewNow),
       onRefused: (status) => {
         // 401 at the door: ask over HTTPS, which tells revoked from unknown with a problem code.
         if (status === 401) checkIn.now();
@@ -193,6 +193,7 @@ export class Agent {
       push.reconnect();
     });
     const checkIn = new Trigger();
+    const renewNow = new Trigger();
     const inventory = new InventoryWatcher({
       collect: async () =>
         collectInventory({
@@ -220,7 +221,7 @@ export class Agent {
         onRefused: revoked,
         ...(this.#o.backoff ? { backoff: this.#o.backoff } : {}),
       }),
-      this.#renewalLoop(identity, signal).then((outcome) => {
+      this.#renewalLoop(identity, renewNow, signal).then((outcome) => {
         if (outcome === 'restart-required') {
           exit = 'restart-required';
           session.abort();
@@ -277,18 +278,24 @@ export class Agent {
     }
   }
 
-  async #renewalLoop(identity: IdentityManager, signal: AbortSignal): Promise<AgentExit | undefined> {
+  async #renewalLoop(
+    identity: IdentityManager,
+    renewNow: Trigger,
+    signal: AbortSignal,
+  ): Promise<AgentExit | undefined> {
     const ceiling = this.#o.renewalCheckMs ?? 3_600_000;
     const backoff = new Backoff({ baseMs: 60_000, capMs: ceiling });
+    let forced = false;
     while (!signal.aborted) {
       const active = identity.active;
       if (!active) return undefined;
       const dueIn = identity.renewalDueAt(active).getTime() - (this.#o.now?.() ?? new Date()).getTime();
-      if (dueIn > 0) {
-        await sleep(Math.min(dueIn, ceiling), signal);
+      if (dueIn > 0 && !forced) {
+        forced = await renewNow.wait(Math.min(dueIn, ceiling), signal);
         continue;
       }
-      const outcome = await identity.renewIfDue();
+      forced = false;
+      const outcome = await identity.renewIfDue({ force: true });
       if (outcome === 'restart-required') return 'restart-required';
       if (outcome === 'renewed') {
         backoff.reset();
@@ -312,9 +319,15 @@ export class Agent {
     deviceId: string,
     checkIn: Trigger,
     inventory: InventoryWatcher,
+    renewNow: Trigger,
   ): void {
     if (notice.type === 'hello') {
       this.#applyHeartbeat(notice.heartbeatSeconds);
+      return;
+    }
+    if (notice.type === 'renew-certificate') {
+      this.#log.info({ reason: notice.reason }, 'the panel asks for a certificate renewal now');
+      renewNow.now();
       return;
     }
     // "Desired state changed": pull it (the push itself is only a hint), check in, re-check inventory.
@@ -365,19 +378,27 @@ export class Trigger {
     else this.#pending = true;
   }
 
-  wait(ms: number, signal: AbortSignal): Promise<void> {
+  /** Sleeps `ms` or until woken; answers true when woken (not when the time ran out or `signal` aborted). */
+  async wait(ms: number, signal: AbortSignal): Promise<boolean> {
     if (this.#pending) {
       this.#pending = false;
-      return Promise.resolve();
+      return true;
     }
     const local = new AbortController();
     const onAbort = () => local.abort();
     signal.addEventListener('abort', onAbort, { once: true });
-    this.#wake = () => local.abort();
-    return sleep(ms, local.signal).finally(() => {
+    let woken = false;
+    this.#wake = () => {
+      woken = true;
+      local.abort();
+    };
+    try {
+      await sleep(ms, local.signal);
+    } finally {
       this.#wake = undefined;
       signal.removeEventListener('abort', onAbort);
-    });
+    }
+    return woken;
   }
 }
 

@@ -8,7 +8,8 @@ import { AGENT_TLS_GROUPS } from './panel-tls.ts';
 /** A push the agent acts on; it never trusts the push's content beyond "go and look". */
 export type PushNotice =
   | { readonly type: 'hello'; readonly heartbeatSeconds: number }
-  | { readonly type: 'desired-state-changed'; readonly reason: string };
+  | { readonly type: 'desired-state-changed'; readonly reason: string }
+  | { readonly type: 'renew-certificate'; readonly reason: string };
 
 /** Larger frames are refused by ws (close 1009): the panel's pushes are a few dozen bytes. */
 export const MAX_PUSH_BYTES = 64 * 1024;
@@ -171,7 +172,11 @@ export function parseNotice(data: WebSocket.RawData, isBinary: boolean): PushNot
   ) {
     return { type, heartbeatSeconds };
   }
-  if (type === 'desired-state-changed' && typeof reason === 'string' && reason.length <= 200) {
+  if (
+    (type === 'desired-state-changed' || type === 'renew-certificate') &&
+    typeof reason === 'string' &&
+    reason.length <= 200
+  ) {
     return { type, reason };
   }
   return undefined;

@@ -99,4 +99,32 @@ export function registerChannelOperatorRoutes(app: FastifyInstance, services: Ch
       return { delivered };
     },
   );
+
+  app.post<{ Params: { id: string } }>(
+    '/v1/devices/:id/renew-certificate',
+    {
+      config: { access: 'fleet:manage' },
+      schema: {
+        tags: ['devices'],
+        summary: 'Push "renew your certificate now" (e.g. after rotating the issuing CA)',
+        params: idParams,
+      },
+    },
+    async (request) => {
+      await devices.get(request.params.id);
+      const delivered = hub.push(request.params.id, {
+        type: 'renew-certificate',
+        reason: 'operator-request',
+      });
+      await audit.append({
+        actor: actorOf(principalOf(request)),
+        action: 'device.renew-certificate',
+        target: `device:${request.params.id}`,
+        outcome: 'success',
+        source: request.ip,
+        details: { delivered },
+      });
+      return { delivered };
+    },
+  );
 }

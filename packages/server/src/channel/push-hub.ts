@@ -3,7 +3,9 @@ import type { WebSocket } from 'ws';
 /** What the panel pushes to a device; the device answers by pulling, never by trusting the push's content. */
 export type PushMessage =
   | { readonly type: 'hello'; readonly deviceId: string; readonly heartbeatSeconds: number }
-  | { readonly type: 'desired-state-changed'; readonly reason: string };
+  | { readonly type: 'desired-state-changed'; readonly reason: string }
+  /** Renew the device certificate now (e.g. after the issuing CA was rotated), not at two thirds. */
+  | { readonly type: 'renew-certificate'; readonly reason: string };
 
 /**
  * The push channels open to this replica, by device. A device may briefly

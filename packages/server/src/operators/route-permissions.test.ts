@@ -39,6 +39,7 @@ const EXPECTED_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /v1/devices/:id/inventory': 'fleet:read',
   'GET /v1/devices/:id/reports': 'fleet:read',
   'POST /v1/devices/:id/refresh': 'fleet:manage',
+  'POST /v1/devices/:id/renew-certificate': 'fleet:manage',
   'GET /v1/groups': 'fleet:read',
   'PUT /v1/groups/:name': 'fleet:manage',
   'GET /v1/manufacturers': 'fleet:read',
