@@ -51,12 +51,16 @@ export class Agent {
   readonly done: Promise<AgentExit>;
   #root: RootOfTrust | undefined;
   #outbox: Outbox | undefined;
+  /** Reports made while the agent is still starting wait for the outbox instead of failing. */
+  readonly #outboxOpened = Promise.withResolvers<Outbox>();
   #wakeDelivery: () => void = () => undefined;
   #heartbeatSeconds = DEFAULT_HEARTBEAT_SECONDS;
   #desiredVersion: string | undefined;
 
   private constructor(options: AgentOptions) {
     this.#o = options;
+    // Nobody may be waiting on it: a start-up failure is reported through `done`.
+    this.#outboxOpened.promise.catch(() => undefined);
     this.#log = options.logger;
     this.done = this.#runThenClose();
   }
@@ -77,8 +81,8 @@ export class Agent {
 
   /** Appends a report to the outbox; resolves when it is durable (not when it is delivered). */
   async report(kind: string, severity: number, body: JsonValue): Promise<string> {
-    if (!this.#outbox) throw new AgentError('IDENTITY_MISSING', 'the agent is not running');
-    const id = await this.#outbox.append({ kind, severity, body });
+    const outbox = this.#outbox ?? (await this.#outboxOpened.promise);
+    const id = await outbox.append({ kind, severity, body });
     this.#wakeDelivery();
     return id;
   }
@@ -86,6 +90,9 @@ export class Agent {
   async #runThenClose(): Promise<AgentExit> {
     try {
       return await this.#run();
+    } catch (error) {
+      this.#outboxOpened.reject(error);
+      throw error;
     } finally {
       await this.#close();
     }
@@ -122,6 +129,7 @@ export class Agent {
           .catch((error: unknown) => this.#log.error({ err: error }, 'could not record the outbox drop'));
       },
     });
+    this.#outboxOpened.resolve(this.#outbox);
     const identity = new IdentityManager({
       deviceId: config.deviceId,
       root,
@@ -163,7 +171,7 @@ export class Agent {
     this.#stop.signal.addEventListener('abort', stopSession, { once: true });
     const signal = session.signal;
     let exit: AgentExit | 'revoked' = 'stopped';
-    const client = new PanelClient(endpoints, active.client);
+    const client = new PanelClient(endpoints, active.client, this.#log);
     let current: ClientIdentity | undefined = active.client;
     const revoked = async (error: unknown) => {
       if (error instanceof AgentError && error.code === 'IDENTITY_REFUSED') {

@@ -1,5 +1,6 @@
 import { Agent, type ClientRequest, request as httpRequest, type IncomingMessage } from 'node:http';
 import type { Duplex } from 'node:stream';
+import type { Logger } from 'pino';
 import { AgentError } from '../agent-error.ts';
 import { type ClientIdentity, openPanelTls, type PanelEndpoint } from './panel-tls.ts';
 
@@ -31,11 +32,13 @@ export class PanelClient {
   #preferred = 0;
   #identity: ClientIdentity | undefined;
   #agents = new Map<number, Agent>();
+  readonly #log: Logger | undefined;
 
-  constructor(endpoints: readonly PanelEndpoint[], identity?: ClientIdentity) {
+  constructor(endpoints: readonly PanelEndpoint[], identity?: ClientIdentity, logger?: Logger) {
     if (endpoints.length === 0) throw new AgentError('AGENT_CONFIG_INVALID', 'no panel URL configured');
     this.#endpoints = endpoints;
     this.#identity = identity;
+    this.#log = logger?.child({ component: 'panel-client' });
   }
 
   get endpoints(): readonly PanelEndpoint[] {
@@ -64,6 +67,11 @@ export class PanelClient {
         return answer;
       } catch (error) {
         if (!(error instanceof AgentError && error.code === 'PANEL_UNREACHABLE')) throw error;
+        const next = this.#endpoints[(index + 1) % this.#endpoints.length] as PanelEndpoint;
+        this.#log?.warn(
+          { err: error, code: error.code, panel: this.#endpoints[index]?.url.origin },
+          this.#endpoints.length > 1 ? `panel unreachable; trying ${next.url.origin}` : 'panel unreachable',
+        );
         lastError = error;
       }
     }

@@ -101,10 +101,11 @@ export class IdentityManager {
    * identity or `signal` aborts.
    */
   async start(signal: AbortSignal): Promise<ActiveIdentity> {
-    this.#state = await this.#o.store.load();
     const backoff = new Backoff(this.#o.backoff);
     while (!signal.aborted) {
       try {
+        // Read on every attempt: an operator who repaired a corrupt file is picked up without a restart.
+        this.#state = await this.#o.store.load();
         if (this.#state.current && !this.#state.revoked) {
           this.#active = await this.#activate(this.#state.current.label, this.#state.current.certificatePem);
           // A renewal that got its certificate before a crash or restart is finished now.
@@ -114,8 +115,17 @@ export class IdentityManager {
         const enrolled = await this.#bootstrap(signal);
         if (enrolled) return enrolled;
       } catch (error) {
-        if (error instanceof AgentError && error.code === 'AGENT_STATE_CORRUPT') throw error;
-        this.#log.error({ err: error, code: codeOf(error) }, 'no device identity yet; retrying');
+        const code = codeOf(error);
+        if (code === 'AGENT_STATE_CORRUPT' || code === 'ROT_KEY_CORRUPT') {
+          // Never "repair" identity material by enrolling afresh: the files may be the only record
+          // of the device's identity. Say what is wrong and wait for someone to fix it.
+          this.#log.fatal(
+            { err: error, code },
+            'refusing to use corrupt identity state; it is kept as it is, fix or restore it',
+          );
+        } else {
+          this.#log.error({ err: error, code }, 'no device identity yet; retrying');
+        }
       }
       await sleep(backoff.next(), signal);
     }
@@ -297,22 +307,33 @@ export class IdentityManager {
     credential: EstCredential,
     heldCsr: string | undefined,
   ) {
-    return estEnroll({
-      endpoint: await this.#reachableEndpoint(),
-      operation,
-      credential,
-      ...(heldCsr ? { resubmit: new Uint8Array(Buffer.from(heldCsr, 'base64')) } : {}),
-      ...(this.#o.estLabel ? { label: this.#o.estLabel } : {}),
-      csrFor: (binding) =>
-        buildCsr(key, { commonName: this.#o.deviceId, ...(binding ? { challengePassword: binding } : {}) }),
-    });
-  }
-
-  // EST goes to the first configured panel; the device API client fails over, EST retries with backoff.
-  async #reachableEndpoint(): Promise<PanelEndpoint> {
-    const [first] = this.#o.endpoints;
-    if (!first) throw new AgentError('AGENT_CONFIG_INVALID', 'no panel URL configured');
-    return first;
+    // EST fails over across panel URLs like the device API: a panel that cannot be reached (down,
+    // or not presenting a certificate from the pinned CA) hands over to the next one.
+    let lastError: unknown = new AgentError('AGENT_CONFIG_INVALID', 'no panel URL configured');
+    for (const endpoint of this.#o.endpoints) {
+      try {
+        return await estEnroll({
+          endpoint,
+          operation,
+          credential,
+          ...(heldCsr ? { resubmit: new Uint8Array(Buffer.from(heldCsr, 'base64')) } : {}),
+          ...(this.#o.estLabel ? { label: this.#o.estLabel } : {}),
+          csrFor: (binding) =>
+            buildCsr(key, {
+              commonName: this.#o.deviceId,
+              ...(binding ? { challengePassword: binding } : {}),
+            }),
+        });
+      } catch (error) {
+        if (!(error instanceof AgentError && error.code === 'PANEL_UNREACHABLE')) throw error;
+        this.#log.warn(
+          { err: error, panel: endpoint.url.origin },
+          'EST: panel unreachable, trying the next one',
+        );
+        lastError = error;
+      }
+    }
+    throw lastError;
   }
 
   /** The issued certificate must certify our key, for our device: a panel answering otherwise is not trusted. */
