@@ -112,7 +112,14 @@ export class IdentityManager {
           if (this.#state.next?.certificatePem) await this.renewIfDue({ force: true });
           return this.#require();
         }
-        const enrolled = await this.#bootstrap(signal);
+        // A held enrollment (RFC 7030 §4.2.3) is retried when the panel said, not before; the clock is
+        // re-read every second so a long Retry-After survives suspend and clock steps.
+        const retryAt = this.#state.next?.retryAt ? Date.parse(this.#state.next.retryAt) : 0;
+        if (retryAt > this.#now().getTime()) {
+          await sleep(Math.min(1_000, retryAt - this.#now().getTime()), signal);
+          continue;
+        }
+        const enrolled = await this.#bootstrap();
         if (enrolled) return enrolled;
       } catch (error) {
         const code = codeOf(error);
@@ -246,7 +253,7 @@ export class IdentityManager {
     }
   }
 
-  async #bootstrap(signal: AbortSignal): Promise<ActiveIdentity | undefined> {
+  async #bootstrap(): Promise<ActiveIdentity | undefined> {
     const token = await this.#o.bootstrapToken?.();
     const credential: EstCredential | undefined = this.#o.idevid
       ? { kind: 'certificate', identity: this.#o.idevid }
@@ -261,9 +268,6 @@ export class IdentityManager {
     }
     const label = this.#state.next?.label ?? LABELS[0];
     const held = this.#state.next?.heldCsr;
-    if (this.#state.next?.retryAt && this.#now() < new Date(this.#state.next.retryAt)) {
-      await sleep(new Date(this.#state.next.retryAt).getTime() - this.#now().getTime(), signal);
-    }
     const key = (held && (await this.#o.root.loadKey(label))) || (await this.#o.root.createKey(label));
     // The revocation stays on record until a new enrollment succeeds.
     const revoked = this.#state.revoked ? { revoked: this.#state.revoked } : {};
