@@ -111,6 +111,11 @@ export class PanelClient {
   }
 
   /** The same panel and trust, another credential (e.g. the session a login just opened). */
+  /** The CA the panel's certificate is checked against (the panel's root, pinned), when one is set. */
+  get ca(): Buffer | undefined {
+    return this.#ca;
+  }
+
   withToken(token: string): PanelClient {
     return new PanelClient({ panel: this.panel, ca: this.#ca, token });
   }

@@ -10,6 +10,7 @@ import { groupCommand } from './commands/group-command.ts';
 import { loginCommand, logoutCommand } from './commands/login-command.ts';
 import { operatorCommand } from './commands/operator-command.ts';
 import { serverCommand } from './commands/server-command.ts';
+import { simulateCommand } from './commands/simulate-command.ts';
 
 const USAGE = `Usage: palisade <command> [options]
 
@@ -24,6 +25,7 @@ Commands:
   group                device groups: security level and enrollment profile
   enrollment           approve or reject enrollments held for approval
   ca                   trusted manufacturer CAs; lab IDevID tooling (offline)
+  simulate             run a fleet of virtual agents against a panel
 
 Run 'palisade <command> --help' for a command's options.
 `;
@@ -41,6 +43,7 @@ const COMMANDS: Readonly<Record<string, Command>> = {
   group: groupCommand,
   enrollment: enrollmentCommand,
   ca: caCommand,
+  simulate: simulateCommand,
 };
 
 /**
