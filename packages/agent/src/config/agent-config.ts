@@ -61,11 +61,15 @@ export async function loadAgentConfig(path: string): Promise<AgentConfig> {
   }
   let document: unknown;
   try {
-    document = parseYaml(text, { maxAliasCount: 10 });
+    // prettyErrors would quote the offending line, which may hold a PIN (a pkcs11: URI's
+    // pin-value): the message gives its position instead.
+    document = parseYaml(text, { maxAliasCount: 10, prettyErrors: false });
   } catch (error) {
-    throw new AgentError('AGENT_CONFIG_INVALID', `${path} is not valid YAML: ${(error as Error).message}`, {
-      cause: error,
-    });
+    throw new AgentError(
+      'AGENT_CONFIG_INVALID',
+      `${path} is not valid YAML${positionOf(text, error)}: ${(error as Error).message}`,
+      { cause: error },
+    );
   }
   return parseAgentConfig(document, path);
 }
@@ -92,7 +96,8 @@ export function parseAgentConfig(document: unknown, source = 'the configuration'
     return found;
   };
   const integer = (value: unknown, field: string, fallback: number, min: number, max: number): number => {
-    if (value === undefined) return fallback;
+    // YAML writes an empty value (`maxBytes:`) as null: absent, as for every other setting.
+    if (value === undefined || value === null) return fallback;
     if (typeof value !== 'number' || !Number.isInteger(value) || value < min || value > max) {
       problems.push({ field, message: `must be an integer from ${min} to ${max}` });
       return fallback;
@@ -110,36 +115,40 @@ export function parseAgentConfig(document: unknown, source = 'the configuration'
   const stateDir = path(root.stateDir ?? '/var/lib/palisade', 'stateDir', true);
 
   const panel = object(root.panel, 'panel', problems);
+  unknownKeys(panel, 'panel', ['url', 'urls', 'caFile', 'serverName'], problems);
   const urls: URL[] = [];
-  const rawUrls = typeof panel.url === 'string' ? [panel.url] : panel.urls;
-  if (!Array.isArray(rawUrls) || rawUrls.length === 0) {
+  const panelUrl = (raw: unknown, field: string) => {
+    const url = httpsUrl(raw);
+    if (url) urls.push(url);
+    else problems.push({ field, message: URL_RULE });
+  };
+  if (isPresent(panel.url) && isPresent(panel.urls)) {
+    // Either would be silently ignored otherwise: say so instead.
+    problems.push({ field: 'panel.url', message: 'cannot be given together with panel.urls' });
+  } else if (isPresent(panel.url)) {
+    panelUrl(panel.url, 'panel.url');
+  } else if (!Array.isArray(panel.urls) || panel.urls.length === 0) {
     problems.push({
       field: 'panel.urls',
       message: 'must list at least one https:// URL of the device listener',
     });
   } else {
-    rawUrls.forEach((raw, index) => {
-      try {
-        const url = new URL(String(raw));
-        if (url.protocol !== 'https:') throw new Error('not https');
-        urls.push(url);
-      } catch {
-        problems.push({ field: `panel.urls[${index}]`, message: 'must be an https:// URL' });
-      }
-    });
+    for (const [index, raw] of panel.urls.entries()) panelUrl(raw, `panel.urls[${index}]`);
   }
   const caFile = path(panel.caFile, 'panel.caFile', true);
   const serverName = text(panel.serverName, 'panel.serverName', false);
 
   const enrollment = object(root.enrollment ?? {}, 'enrollment', problems);
+  unknownKeys(enrollment, 'enrollment', ['tokenFile', 'idevid', 'estLabel'], problems);
   const tokenFile = path(enrollment.tokenFile, 'enrollment.tokenFile', false);
   const estLabel = text(enrollment.estLabel, 'enrollment.estLabel', false);
   if (estLabel !== undefined && !LABEL.test(estLabel)) {
     problems.push({ field: 'enrollment.estLabel', message: 'must be a device group name' });
   }
   let idevid: AgentConfig['enrollment']['idevid'];
-  if (enrollment.idevid !== undefined) {
+  if (isPresent(enrollment.idevid)) {
     const raw = object(enrollment.idevid, 'enrollment.idevid', problems);
+    unknownKeys(raw, 'enrollment.idevid', ['certificateFile', 'keyFile', 'keyLabel'], problems);
     const certificateFile = path(raw.certificateFile, 'enrollment.idevid.certificateFile', true);
     const keyFile = path(raw.keyFile, 'enrollment.idevid.keyFile', false);
     const keyLabel = text(raw.keyLabel, 'enrollment.idevid.keyLabel', false);
@@ -155,11 +164,13 @@ export function parseAgentConfig(document: unknown, source = 'the configuration'
   let rootOfTrust: AgentRootOfTrustConfig = { kind: 'software' };
   switch (rot.kind) {
     case 'software': {
+      unknownKeys(rot, 'rootOfTrust', ['kind', 'passphraseFile'], problems);
       const passphraseFile = path(rot.passphraseFile, 'rootOfTrust.passphraseFile', false);
       rootOfTrust = { kind: 'software', ...(passphraseFile ? { passphraseFile } : {}) };
       break;
     }
     case 'pkcs11': {
+      unknownKeys(rot, 'rootOfTrust', ['kind', 'uri'], problems);
       const uri = text(rot.uri, 'rootOfTrust.uri', true);
       if (uri !== undefined && !uri.startsWith('pkcs11:')) {
         problems.push({ field: 'rootOfTrust.uri', message: 'must be a pkcs11: URI (RFC 7512)' });
@@ -168,6 +179,7 @@ export function parseAgentConfig(document: unknown, source = 'the configuration'
       break;
     }
     case 'tpm':
+      unknownKeys(rot, 'rootOfTrust', ['kind', 'tcti'], problems);
       rootOfTrust = { kind: 'tpm', tcti: text(rot.tcti, 'rootOfTrust.tcti', false) ?? 'device:/dev/tpmrm0' };
       break;
     default:
@@ -175,6 +187,7 @@ export function parseAgentConfig(document: unknown, source = 'the configuration'
   }
 
   const outbox = object(root.outbox ?? {}, 'outbox', problems);
+  unknownKeys(outbox, 'outbox', ['maxBytes'], problems);
   const maxBytes = integer(outbox.maxBytes, 'outbox.maxBytes', 64 * 1024 * 1024, 1024 * 1024, 64 * 1024 ** 3);
   const inventoryIntervalSeconds = integer(
     root.inventoryIntervalSeconds,
@@ -187,18 +200,21 @@ export function parseAgentConfig(document: unknown, source = 'the configuration'
   if (!LOG_LEVELS.includes(logLevel as (typeof LOG_LEVELS)[number])) {
     problems.push({ field: 'logLevel', message: `must be one of ${LOG_LEVELS.join(', ')}` });
   }
-  const known = new Set([
-    'deviceId',
-    'stateDir',
-    'panel',
-    'enrollment',
-    'rootOfTrust',
-    'outbox',
-    'inventoryIntervalSeconds',
-    'logLevel',
-  ]);
-  for (const key of Object.keys(root))
-    if (!known.has(key)) problems.push({ field: key, message: 'is not a known setting' });
+  unknownKeys(
+    root,
+    '',
+    [
+      'deviceId',
+      'stateDir',
+      'panel',
+      'enrollment',
+      'rootOfTrust',
+      'outbox',
+      'inventoryIntervalSeconds',
+      'logLevel',
+    ],
+    problems,
+  );
 
   if (problems.length > 0 || deviceId === undefined || stateDir === undefined || caFile === undefined) {
     throw new AgentError(
@@ -221,6 +237,64 @@ export function parseAgentConfig(document: unknown, source = 'the configuration'
     inventoryIntervalSeconds,
     logLevel: logLevel as AgentConfig['logLevel'],
   };
+}
+
+/** ` (line L, column C)` of a YAML parse error's offset (`pos`), or nothing when it has none. */
+function positionOf(text: string, error: unknown): string {
+  const offset = (error as { pos?: unknown } | null)?.pos;
+  const at = Array.isArray(offset) ? offset[0] : undefined;
+  if (typeof at !== 'number' || !Number.isInteger(at) || at < 0) return '';
+  const before = text.slice(0, at);
+  const line = before.split('\n').length;
+  const column = at - before.lastIndexOf('\n');
+  return ` (line ${line}, column ${column})`;
+}
+
+const URL_RULE = 'must be an https:// URL with a host and no path, query, fragment or credentials';
+
+/**
+ * A device-listener URL: https only, and nothing the client would drop
+ * without a word (requests go to absolute paths such as `/v1/devices/…`,
+ * so a path prefix would be ignored; credentials have no use here).
+ */
+function httpsUrl(raw: unknown): URL | undefined {
+  if (typeof raw !== 'string') return undefined;
+  let url: URL;
+  try {
+    url = new URL(raw);
+  } catch {
+    return undefined;
+  }
+  const plain =
+    url.protocol === 'https:' &&
+    url.hostname !== '' &&
+    url.username === '' &&
+    url.password === '' &&
+    url.pathname === '/' &&
+    url.search === '' &&
+    url.hash === '' &&
+    !raw.includes('?') &&
+    !raw.includes('#');
+  return plain ? url : undefined;
+}
+
+/** YAML writes an empty value as null; like a missing key, it means "use the default". */
+function isPresent(value: unknown): boolean {
+  return value !== undefined && value !== null;
+}
+
+/** A misspelt key would otherwise leave its setting at the default without a word. */
+function unknownKeys(
+  value: Record<string, unknown>,
+  field: string,
+  allowed: readonly string[],
+  problems: Problem[],
+): void {
+  for (const key of Object.keys(value)) {
+    if (!allowed.includes(key)) {
+      problems.push({ field: field === '' ? key : `${field}.${key}`, message: 'is not a known setting' });
+    }
+  }
 }
 
 function object(value: unknown, field: string, problems: Problem[]): Record<string, unknown> {
