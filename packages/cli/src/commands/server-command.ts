@@ -1,5 +1,6 @@
 import { ConfigError, loadPanelConfig, panelHelp, startPanel } from '@palisade/server';
 import type { CliIo } from '../cli-io.ts';
+import { startDemoFleet } from '../demo-fleet.ts';
 
 const SHUTDOWN_GRACE_MS = 25_000;
 
@@ -21,6 +22,11 @@ export async function serverCommand(argv: readonly string[], io: CliIo): Promise
     },
     announce: io.err,
   });
+  const demo = parsed.config.demoFleet > 0 ? await startDemoFleet(panel, parsed.config.demoFleet) : undefined;
+  if (demo)
+    io.err(
+      `Demo fleet: ${parsed.config.demoFleet} simulated devices are enrolling (palisade device list).\n`,
+    );
   const signal = await new Promise<NodeJS.Signals>((resolve) => {
     process.once('SIGTERM', () => resolve('SIGTERM'));
     process.once('SIGINT', () => resolve('SIGINT'));
@@ -36,6 +42,7 @@ export async function serverCommand(argv: readonly string[], io: CliIo): Promise
   timer.unref();
   process.once('SIGTERM', () => giveUp('second SIGTERM'));
   process.once('SIGINT', () => giveUp('second SIGINT'));
+  await demo?.stop();
   await panel.close();
   clearTimeout(timer);
   return 0;

@@ -20,6 +20,7 @@ export interface PanelConfig {
   readonly sessionTtlSeconds: number;
   readonly sessionIdleSeconds: number;
   readonly heartbeatSeconds: number;
+  readonly demoFleet: number;
   readonly loginMaxFailures: number;
   readonly loginLockoutSeconds: number;
   /** Plain-HTTP listener for CRL, OCSP and CA certificates (RFC 5280 §4.2.1.13, RFC 6960): relying parties fetch them without TLS. */
@@ -139,6 +140,14 @@ export const PANEL_OPTIONS: readonly OptionSpec[] = [
     kind: 'integer',
     defaultValue: 60,
     help: 'seconds between agent check-ins; a device is offline after two missed ones',
+  },
+  {
+    key: 'demoFleet',
+    flag: 'demo-fleet',
+    env: 'PALISADE_DEMO_FLEET',
+    kind: 'integer',
+    defaultValue: 0,
+    help: 'simulate this many devices against the panel itself (npm start runs 12); 0: none',
   },
   {
     key: 'sessionIdleSeconds',
