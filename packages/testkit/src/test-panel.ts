@@ -4,7 +4,7 @@ import { join } from 'node:path';
 import { Writable } from 'node:stream';
 import { defaultPanelConfig, type PanelConfig, type RunningPanel, startPanel } from '@palisade/server';
 import type { FastifyInstance, LightMyRequestResponse } from 'fastify';
-import { openTestDatabase } from './test-database.ts';
+import { openTestDatabase, type TestDatabase } from './test-database.ts';
 
 export const TEST_ADMIN_PASSWORD = 'Tr0ub4dor&3-horse-battery';
 /** PALISADE_KEY_PASSPHRASE of every test panel (the file key store). */
@@ -65,11 +65,22 @@ export async function startTestPanel(
      * it stops the panel but leaves the data directory and database to the caller.
      */
     persist?: { readonly dataDir: string; readonly databaseUrl?: string | undefined };
+    /**
+     * Another replica on a database the caller opened (and disposes): on
+     * PostgreSQL this panel opens its own connections to it; PGlite, having
+     * one connection, is shared as is.
+     */
+    replicaOf?: TestDatabase;
   } = {},
 ): Promise<TestPanel> {
-  const persist = options.persist;
+  const persist =
+    options.persist ??
+    (options.replicaOf
+      ? { dataDir: await mkdtemp(join(tmpdir(), 'palisade-replica-')), databaseUrl: options.replicaOf.url }
+      : undefined);
   const dataDir = persist?.dataDir ?? (await mkdtemp(join(tmpdir(), 'palisade-panel-')));
-  const database = persist ? undefined : await openTestDatabase();
+  const shared = options.replicaOf && !options.replicaOf.url ? options.replicaOf : undefined;
+  const database = shared ?? (persist ? undefined : await openTestDatabase());
   const logs = new LogCapture();
   let announced = '';
   const bootstrap =
@@ -137,6 +148,7 @@ export async function startTestPanel(
     inject,
     async [Symbol.asyncDispose]() {
       await panel.close();
+      if (options.replicaOf) await rm(dataDir, { recursive: true, force: true });
       if (persist) return;
       await database?.[Symbol.asyncDispose]();
       await rm(dataDir, { recursive: true, force: true });

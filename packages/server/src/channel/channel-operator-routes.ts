@@ -83,7 +83,7 @@ export function registerChannelOperatorRoutes(app: FastifyInstance, services: Ch
     },
     async (request) => {
       await devices.get(request.params.id);
-      const delivered = hub.push(request.params.id, {
+      const delivered = await hub.publish(request.params.id, {
         type: 'desired-state-changed',
         reason: 'operator-refresh',
       });
@@ -112,7 +112,7 @@ export function registerChannelOperatorRoutes(app: FastifyInstance, services: Ch
     },
     async (request) => {
       await devices.get(request.params.id);
-      const delivered = hub.push(request.params.id, {
+      const delivered = await hub.publish(request.params.id, {
         type: 'renew-certificate',
         reason: 'operator-request',
       });

@@ -1,4 +1,9 @@
+import { randomUUID } from 'node:crypto';
 import type { WebSocket } from 'ws';
+import type { Db } from '../db/index.ts';
+
+/** The PostgreSQL channel replicas fan pushes out on. */
+export const PUSH_CHANNEL = 'palisade_push';
 
 /** What the panel pushes to a device; the device answers by pulling, never by trusting the push's content. */
 export type PushMessage =
@@ -13,6 +18,59 @@ export type PushMessage =
  */
 export class PushHub {
   readonly #sockets = new Map<string, Set<WebSocket>>();
+  /** Tells this replica's own notifications apart from the others'. */
+  readonly #replicaId = randomUUID();
+  #db: Db | undefined;
+  #unlisten: (() => Promise<void>) | undefined;
+
+  /**
+   * Joins the replicas sharing `db`: a push published on any of them reaches
+   * the device on whichever replica holds its channel (LISTEN/NOTIFY).
+   */
+  async attach(db: Db): Promise<void> {
+    this.#db = db;
+    this.#unlisten = await db.listen(PUSH_CHANNEL, (payload) => this.#receive(payload));
+  }
+
+  async detach(): Promise<void> {
+    await this.#unlisten?.();
+    this.#unlisten = undefined;
+    this.#db = undefined;
+  }
+
+  /**
+   * Sends to the device's channels on this replica at once and asks every
+   * other replica to do the same with theirs; answers how many channels
+   * here got it (the other replicas' deliveries are not counted).
+   */
+  async publish(deviceId: string, message: PushMessage): Promise<number> {
+    const here = this.push(deviceId, message);
+    await this.#db?.notify(PUSH_CHANNEL, JSON.stringify({ origin: this.#replicaId, deviceId, message }));
+    return here;
+  }
+
+  #receive(payload: string): void {
+    let parsed: unknown;
+    try {
+      parsed = JSON.parse(payload);
+    } catch {
+      return;
+    }
+    const { origin, deviceId, message } = (parsed ?? {}) as {
+      origin?: unknown;
+      deviceId?: unknown;
+      message?: unknown;
+    };
+    if (
+      origin === this.#replicaId ||
+      typeof deviceId !== 'string' ||
+      typeof message !== 'object' ||
+      message === null
+    ) {
+      return;
+    }
+    this.push(deviceId, message as PushMessage);
+  }
 
   add(deviceId: string, socket: WebSocket): void {
     let sockets = this.#sockets.get(deviceId);

@@ -19,6 +19,15 @@ export interface Db extends Queryable {
   readonly kind: 'pglite' | 'postgres';
   /** Runs `fn` in one transaction: committed if it resolves, rolled back if it throws. */
   transaction<T>(fn: (tx: Queryable) => Promise<T>): Promise<T>;
+  /**
+   * PostgreSQL LISTEN: `onPayload` gets every NOTIFY on `channel`, from this
+   * process or any other replica. Resolves once listening, with the function
+   * that stops it. Delivery is best effort: a notification sent while the
+   * listening connection is being re-established is lost.
+   */
+  listen(channel: string, onPayload: (payload: string) => void): Promise<() => Promise<void>>;
+  /** NOTIFY `channel` (payload at most 8000 bytes); sent when the surrounding transaction, if any, commits. */
+  notify(channel: string, payload: string): Promise<void>;
   close(): Promise<void>;
 }
 

@@ -39,6 +39,10 @@ export function fromPglite(pglite: PGlite): PgliteDb {
     query: base.query,
     exec: base.exec,
     transaction: (fn) => pglite.transaction((tx) => fn(wrap(tx))),
+    listen: async (channel, onPayload) => pglite.listen(channel, onPayload),
+    notify: async (channel, payload) => {
+      await pglite.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
     close: () => pglite.close(),
   };
 }

@@ -62,6 +62,56 @@ export async function openPostgresDb(connectionString: string, options: Postgres
         client.release();
       }
     },
+    listen: (channel, onPayload) => listenOn(connectionString, channel, onPayload, options.onIdleError),
+    notify: async (channel, payload) => {
+      await pool.query('SELECT pg_notify($1, $2)', [channel, payload]);
+    },
     close: () => pool.end(),
+  };
+}
+
+/**
+ * LISTEN needs a connection of its own for as long as it listens (a pooled
+ * one would be handed to queries). It is re-established with backoff when
+ * the server restarts or ends it.
+ */
+async function listenOn(
+  connectionString: string,
+  channel: string,
+  onPayload: (payload: string) => void,
+  onError: ((error: Error) => void) | undefined,
+): Promise<() => Promise<void>> {
+  let stopped = false;
+  let client: pg.Client | undefined;
+  let retryMs = 250;
+  const connect = async (): Promise<void> => {
+    const next = new pg.Client({ connectionString });
+    next.on('notification', (message) => {
+      if (message.channel === channel) onPayload(message.payload ?? '');
+    });
+    next.on('error', (error) => {
+      onError?.(error);
+      if (client === next) client = undefined;
+      void next.end().catch(() => undefined);
+      if (!stopped) setTimeout(reconnect, retryMs).unref();
+    });
+    await next.connect();
+    await next.query(`LISTEN ${pg.escapeIdentifier(channel)}`);
+    client = next;
+    retryMs = 250;
+  };
+  const reconnect = () => {
+    if (stopped || client) return;
+    connect().catch((error: unknown) => {
+      onError?.(error as Error);
+      retryMs = Math.min(retryMs * 2, 10_000);
+      if (!stopped) setTimeout(reconnect, retryMs).unref();
+    });
+  };
+  await connect();
+  return async () => {
+    stopped = true;
+    await client?.end().catch(() => undefined);
+    client = undefined;
   };
 }

@@ -195,7 +195,11 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
     });
     const deviceApp = device.app;
     cleanup.push(() => deviceApp.close());
-    await services.presence.resetConnections();
+    // With one process on the database (PGlite) every channel count left over is stale; replicas on
+    // PostgreSQL leave theirs alone (the counts are informational; presence uses last-seen).
+    if (db.kind === 'pglite') await services.presence.resetConnections();
+    await services.hub.attach(db);
+    cleanup.push(() => services.hub.detach());
     services.manufacturers.onChange(() => device.refreshTrust());
     services.devices.onRevocation(async (revoked) => {
       const closed = services.devicePeers.disconnect(revoked.map((r) => r.serial));
