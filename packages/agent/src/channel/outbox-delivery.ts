@@ -58,6 +58,11 @@ export async function deliverOutbox(options: DeliveryOptions): Promise<void> {
       const acknowledged = Array.isArray(answer.acknowledged)
         ? answer.acknowledged.filter((id): id is string => typeof id === 'string')
         : [];
+      // A 200 that acknowledges nothing of a non-empty batch is not the panel speaking the protocol;
+      // resending at once would flood it, so it is treated like any other failure (backoff).
+      if (!batch.some((record) => acknowledged.includes(record.id))) {
+        throw new AgentError('PANEL_ANSWER_INVALID', 'the panel acknowledged none of the batch');
+      }
       await outbox.acknowledge(acknowledged);
       // Anything the panel did not acknowledge goes out again.
       outbox.release(batch.map((r) => r.id));

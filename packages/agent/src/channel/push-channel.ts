@@ -51,7 +51,7 @@ export class PushChannel {
   reconnect(): void {
     const socket = this.#socket;
     if (!socket) return;
-    // A socket still connecting cannot close cleanly (ws throws); terminate drops it either way.
+    // close() on a socket still connecting aborts its handshake with an error event; terminate is quieter.
     if (socket.readyState === WebSocket.OPEN) socket.close(1000, 'reconnecting');
     else socket.terminate();
   }
@@ -119,8 +119,10 @@ export class PushChannel {
         this.#log.info({ panel: endpoint.url.origin }, 'push channel open');
       });
       socket.on('message', (data, isBinary) => this.#receive(data, isBinary));
-      socket.on('unexpected-response', (request, response) => {
-        request.destroy();
+      socket.on('unexpected-response', (_request, response) => {
+        // With this listener ws leaves the handshake to us; terminate aborts the request and
+        // emits 'close' (request.destroy() alone never did, so the loop hung after a refusal).
+        socket.terminate();
         this.#log.warn({ status: response.statusCode, panel: endpoint.url.origin }, 'push channel refused');
         this.#o.onRefused?.(response.statusCode ?? 0);
       });
