@@ -1,16 +1,6 @@
 import { PalisadeError } from '@palisade/core';
 import { CliError } from './cli-error.ts';
 import type { CliIo } from './cli-io.ts';
-import { agentCommand } from './commands/agent-command.ts';
-import { auditCommand } from './commands/audit-command.ts';
-import { caCommand } from './commands/ca-command.ts';
-import { deviceCommand } from './commands/device-command.ts';
-import { enrollmentCommand } from './commands/enrollment-command.ts';
-import { groupCommand } from './commands/group-command.ts';
-import { loginCommand, logoutCommand } from './commands/login-command.ts';
-import { operatorCommand } from './commands/operator-command.ts';
-import { serverCommand } from './commands/server-command.ts';
-import { simulateCommand } from './commands/simulate-command.ts';
 
 const USAGE = `Usage: palisade <command> [options]
 
@@ -32,18 +22,20 @@ Run 'palisade <command> --help' for a command's options.
 
 type Command = (argv: readonly string[], io: CliIo) => Promise<number>;
 
-const COMMANDS: Readonly<Record<string, Command>> = {
-  server: serverCommand,
-  agent: agentCommand,
-  login: loginCommand,
-  logout: logoutCommand,
-  operator: operatorCommand,
-  audit: auditCommand,
-  device: deviceCommand,
-  group: groupCommand,
-  enrollment: enrollmentCommand,
-  ca: caCommand,
-  simulate: simulateCommand,
+// Commands load on demand: `palisade agent` on a small device must not load the panel, and the
+// panel's CLI tools need none of the agent (the agent's benchmark measures what each import costs).
+const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
+  server: async () => (await import('./commands/server-command.ts')).serverCommand,
+  agent: async () => (await import('./commands/agent-command.ts')).agentCommand,
+  login: async () => (await import('./commands/login-command.ts')).loginCommand,
+  logout: async () => (await import('./commands/login-command.ts')).logoutCommand,
+  operator: async () => (await import('./commands/operator-command.ts')).operatorCommand,
+  audit: async () => (await import('./commands/audit-command.ts')).auditCommand,
+  device: async () => (await import('./commands/device-command.ts')).deviceCommand,
+  group: async () => (await import('./commands/group-command.ts')).groupCommand,
+  enrollment: async () => (await import('./commands/enrollment-command.ts')).enrollmentCommand,
+  ca: async () => (await import('./commands/ca-command.ts')).caCommand,
+  simulate: async () => (await import('./commands/simulate-command.ts')).simulateCommand,
 };
 
 /**
@@ -58,12 +50,13 @@ export async function runCli(argv: readonly string[], io: CliIo): Promise<number
     io.out(USAGE);
     return name === undefined ? 2 : 0;
   }
-  const command = COMMANDS[name];
-  if (!command) {
+  const load = COMMANDS[name];
+  if (!load) {
     io.err(`palisade: unknown command '${name}'\n\n${USAGE}`);
     return 2;
   }
   try {
+    const command = await load();
     return await command(rest, io);
   } catch (error) {
     if (!(error instanceof PalisadeError)) throw error;

@@ -9,7 +9,6 @@ import {
   openPanelTls,
   type PanelEndpoint,
 } from '../channel/panel-tls.ts';
-import { x509 } from './x509.ts';
 
 /** How the device proves who it is when it asks for a certificate (RFC 7030 §3.2.3, §3.3). */
 export type EstCredential =
@@ -80,21 +79,24 @@ export async function estEnroll(enrollment: EstEnrollment): Promise<EstOutcome> 
       };
     }
     if (answer.status !== 200) throw refusal(answer, enrollment.operation);
-    return parseIssued(answer);
+    return await parseIssued(answer);
   } finally {
     socket.destroy();
   }
 }
 
 /** RFC 7030 §4.2.3: a base64 certs-only PKCS#7 (application/pkcs7-mime; smime-type=certs-only). */
-function parseIssued(answer: PanelAnswer): EstOutcome {
+async function parseIssued(answer: PanelAnswer): Promise<EstOutcome> {
+  // The X.509 stack is loaded only when a certificate arrives (enrollment, renewal): an agent
+  // spends its life between those, and the library costs megabytes of memory.
+  const { x509 } = await import('./x509.ts');
   if (!answer.contentType.startsWith('application/pkcs7-mime')) {
     throw new AgentError(
       'PANEL_ANSWER_INVALID',
       `EST answered 200 with "${answer.contentType}", not a PKCS#7`,
     );
   }
-  let certificates: x509.X509Certificates;
+  let certificates: InstanceType<typeof x509.X509Certificates>;
   try {
     certificates = new x509.X509Certificates(
       Buffer.from(answer.body.toString('latin1').replace(/\s+/g, ''), 'base64'),

@@ -3,9 +3,9 @@ import type { Logger } from 'pino';
 import { AgentError } from '../agent-error.ts';
 import { PanelClient } from '../channel/panel-client.ts';
 import type { ClientIdentity, PanelEndpoint } from '../channel/panel-tls.ts';
-import { type IdentityKey, type RootOfTrust, RootOfTrustError } from '../roots/index.ts';
+import type { IdentityKey, RootOfTrust } from '../roots/root-of-trust.ts';
+import { RootOfTrustError } from '../roots/root-of-trust-error.ts';
 import { Backoff, sleep } from '../state/backoff.ts';
-import { buildCsr } from './csr.ts';
 import { type EstCredential, estEnroll } from './est-client.ts';
 import type { IdentityState, IdentityStore } from './identity-state.ts';
 
@@ -322,8 +322,9 @@ export class IdentityManager {
           credential,
           ...(heldCsr ? { resubmit: new Uint8Array(Buffer.from(heldCsr, 'base64')) } : {}),
           ...(this.#o.estLabel ? { label: this.#o.estLabel } : {}),
-          csrFor: (binding) =>
-            buildCsr(key, {
+          // The ASN.1 stack loads only when a CSR is made: an agent spends its life between enrollments.
+          csrFor: async (binding) =>
+            (await import('./csr.ts')).buildCsr(key, {
               commonName: this.#o.deviceId,
               ...(binding ? { challengePassword: binding } : {}),
             }),
