@@ -34,7 +34,7 @@ const TARGET_RSS_RATIO = 1.6;
 const TARGET_CPU_PERCENT = 0.5;
 const BARE_SCRIPT = 'setInterval(()=>{},1e3)';
 const CLI_MAIN = join(REPO_ROOT, 'packages/cli/src/main.ts');
-const AGENT_BUNDLE = join(REPO_ROOT, 'dist/palisade-agent.mjs');
+const AGENT_BUNDLE = join(REPO_ROOT, 'dist/agent/palisade-agent.mjs');
 /**
  * `bundle` (default): the agent as devices run it, `npm run build:agent`'s single JavaScript file;
  * `source`: straight from the TypeScript sources, as in development (type stripping costs memory).
@@ -317,7 +317,7 @@ emitResult({
     `${database.kind === 'postgres' ? `PostgreSQL (${database.description})` : 'PGlite'}; a device registered ` +
     `with POST /v1/devices and a one-time enrollment token; the agent started as ` +
     (AGENT_FORM === 'bundle'
-      ? `devices run it, \`node dist/palisade-agent.mjs --config agent.yaml\` (built by npm run build:agent first; BENCH_AGENT_FORM=source runs the TypeScript sources instead)`
+      ? `devices run it, \`node dist/agent/palisade-agent.mjs --config agent.yaml\` (built by npm run build:agent first; BENCH_AGENT_FORM=source runs the TypeScript sources instead)`
       : `in development, \`node packages/cli/src/main.ts agent --config agent.yaml\``) +
     ` (software root of trust, log level info, inventory ` +
     `every 300 s, logs to a file). Timed from spawn until GET /v1/devices/<id>/presence says online with ` +

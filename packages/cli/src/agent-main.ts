@@ -1,6 +1,6 @@
 #!/usr/bin/env node
 // The agent's own entry point: `palisade-agent [--config FILE]` is `palisade agent` without the
-// rest of the CLI, and what `npm run build:agent` bundles for devices (docs/deploying-the-agent.md).
+// rest of the CLI, and what `npm run build:agent` builds for devices (docs/deploying-the-agent.md).
 import { PalisadeError } from '@palisade/core';
 import { processIo } from './cli-io.ts';
 import { agentCommand } from './commands/agent-command.ts';
