@@ -4,6 +4,12 @@ export type { Swtpm, SwtpmOptions } from './swtpm.ts';
 export { startSwtpm } from './swtpm.ts';
 export { hasCommand, postgresUrl, STRICT, skipUnlessCommand } from './system-tools.ts';
 export type { TestDatabase } from './test-database.ts';
-export { clearTemplates, openTestDatabase } from './test-database.ts';
+export {
+  clearTemplates,
+  openReplicaTestDatabase,
+  openTestDatabase,
+  replicaPostgresUrl,
+  skipUnlessReplicaPostgres,
+} from './test-database.ts';
 export type { TestPanel } from './test-panel.ts';
 export { LogCapture, startTestPanel, TEST_ADMIN_PASSWORD, TEST_KEY_PASSPHRASE } from './test-panel.ts';

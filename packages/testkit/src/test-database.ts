@@ -11,7 +11,7 @@ import {
   openPostgresDb,
 } from '@palisade/server';
 import pg from 'pg';
-import { postgresUrl } from './system-tools.ts';
+import { postgresUrl, STRICT } from './system-tools.ts';
 
 /** A migrated, empty database of its own for one test; disposed with `await using`. */
 export interface TestDatabase extends AsyncDisposable {
@@ -27,6 +27,32 @@ const TEMPLATE_DIR = join(tmpdir(), 'palisade-test-templates');
  * in memory for every test. On PostgreSQL (DATABASE_URL), a template database
  * is migrated once and each test gets `CREATE DATABASE … TEMPLATE`.
  */
+/**
+ * The PostgreSQL server for tests that need several processes on one
+ * database (panel replicas): DATABASE_URL, or PALISADE_TEST_POSTGRES_URL,
+ * which .ci/run sets for the PGlite run as well.
+ */
+export function replicaPostgresUrl(): string | undefined {
+  const url = postgresUrl() ?? process.env.PALISADE_TEST_POSTGRES_URL;
+  return url === undefined || url === '' ? undefined : url;
+}
+
+/** For `describe(…, { skip: skipUnlessReplicaPostgres() })`: strict mode fails instead of skipping. */
+export function skipUnlessReplicaPostgres(): string | false {
+  if (replicaPostgresUrl() !== undefined) return false;
+  return STRICT
+    ? false
+    : 'replica tests need a PostgreSQL server: set DATABASE_URL or PALISADE_TEST_POSTGRES_URL (or run .ci/run)';
+}
+
+/** A fresh, migrated database on the replica-test PostgreSQL server. */
+export async function openReplicaTestDatabase(): Promise<TestDatabase> {
+  const url = replicaPostgresUrl();
+  if (url === undefined)
+    throw new Error('no PostgreSQL server for replica tests (DATABASE_URL or PALISADE_TEST_POSTGRES_URL)');
+  return openPostgresTestDatabase(url);
+}
+
 export async function openTestDatabase(): Promise<TestDatabase> {
   const url = postgresUrl();
   return url === undefined ? openPgliteTestDatabase() : openPostgresTestDatabase(url);
