@@ -154,6 +154,28 @@ describe('agent lifecycle against a real panel (software root of trust)', () => 
     );
   });
 
+  it('keeps retrying a failing renewal and raises identity.expiring as expiry comes near', async () => {
+    const before = await identityState();
+    const server = t.panel.deviceApp.server;
+    const refuse = (request: IncomingMessage, response: ServerResponse) => {
+      if (!request.url?.endsWith('/simplereenroll')) return;
+      response.end = (() => {
+        request.socket.destroy();
+        return response;
+      }) as typeof response.end;
+    };
+    server.prependListener('request', refuse);
+    try {
+      clockOffsetMs = 88 * 86_400_000; // inside the last tenth of the 90-day certificate
+      await until('expiring event', async () => (await reports('identity.expiring')).length >= 1);
+      assert.ok((await reports('identity.renewal-failed')).length >= 1);
+      assert.equal((await identityState()).current.certificatePem, before.current.certificatePem);
+    } finally {
+      server.off('request', refuse);
+      clockOffsetMs = 0;
+    }
+  });
+
   it('stops using a revoked certificate, raises the alarm, and records it', async () => {
     await api('POST', '/v1/devices/gw-1/revoke', { reason: 'keyCompromise' });
     const state = await until('revoked state', async () => {

@@ -23,7 +23,7 @@ export interface AgentOptions {
   readonly logger: Logger;
   readonly version: string;
   readonly now?: () => Date;
-  /** Test hook: the renewal check interval's upper bound (default one hour). */
+  /** Test hook: the upper bound of the renewal check interval and of the clock-skew pause (default one hour). */
   readonly renewalCheckMs?: number;
   readonly backoff?: { readonly baseMs?: number; readonly capMs?: number };
 }
@@ -312,7 +312,7 @@ export class Agent {
         const fresh = identity.active;
         if (fresh && identity.renewalDueAt(fresh).getTime() <= (this.#o.now?.() ?? new Date()).getTime()) {
           this.#log.warn('the renewed certificate is already due for renewal: is the device clock ahead?');
-          await sleep(MIN_RENEWAL_GAP_MS, signal);
+          await sleep(Math.min(MIN_RENEWAL_GAP_MS, ceiling), signal);
         }
       }
       if (identity.revoked) return undefined;
