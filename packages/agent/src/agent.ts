@@ -195,7 +195,7 @@ export class Agent {
         if (status === 401) checkIn.now();
       },
     });
-    identity.onChange((renewed) => {
+    const stopFollowingRenewals = identity.onChange((renewed) => {
       current = renewed.client;
       client.useIdentity(renewed.client);
       push.reconnect();
@@ -248,6 +248,7 @@ export class Agent {
       ),
     );
     void settled;
+    stopFollowingRenewals();
     await inventory.stop();
     client.close();
     this.#stop.signal.removeEventListener('abort', stopSession);

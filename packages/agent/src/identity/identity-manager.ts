@@ -85,8 +85,13 @@ export class IdentityManager {
     return this.#state.revoked;
   }
 
-  onChange(listener: (identity: ActiveIdentity) => void): void {
+  /** Told when a renewed pair becomes current; answers the function that stops telling. */
+  onChange(listener: (identity: ActiveIdentity) => void): () => void {
     this.#listeners.push(listener);
+    return () => {
+      const index = this.#listeners.indexOf(listener);
+      if (index >= 0) this.#listeners.splice(index, 1);
+    };
   }
 
   /** When renewal starts: `renewAt` (two thirds) of the way from notBefore to notAfter. */
