@@ -1,3 +1,7 @@
+export type { Rsyslog, RsyslogOptions, RsyslogTlsOptions } from './rsyslog.ts';
+export { startRsyslog } from './rsyslog.ts';
+export type { LoggedTrap, Snmptrapd, SnmptrapdOptions, SnmptrapdUser } from './snmptrapd.ts';
+export { mibDirs, parseTraps, startSnmptrapd } from './snmptrapd.ts';
 export type { SoftHsmToken, SoftHsmTokenOptions } from './softhsm-token.ts';
 export { createSoftHsmToken } from './softhsm-token.ts';
 export type { Swtpm, SwtpmOptions } from './swtpm.ts';

@@ -1,0 +1,18 @@
+export type { ExportDestination, ExportEvent } from './export-destination.ts';
+export type { ExporterLag, QueuedBatch } from './exporter-queue.ts';
+export { ExporterQueue } from './exporter-queue.ts';
+export type { ExporterDefinition, ExporterWorkerOptions } from './exporter-worker.ts';
+export { ExporterWorker } from './exporter-worker.ts';
+export type { SiemErrorCode } from './siem-error.ts';
+export { SiemError } from './siem-error.ts';
+export type { SnmpExportErrorCode } from './snmp-error.ts';
+export { SnmpExportError } from './snmp-error.ts';
+export type { SnmpTrapSenderOptions, TrapEvent } from './snmp-trap-sender.ts';
+export { snmpTrapSender } from './snmp-trap-sender.ts';
+export type { StreamSyslogOptions, TlsSyslogOptions } from './stream-syslog.ts';
+export { tcpSyslog, tlsSyslog } from './stream-syslog.ts';
+export type { SyslogDestination, SyslogTransport } from './syslog-transport.ts';
+export type { UdpSyslogOptions } from './udp-syslog.ts';
+export { udpSyslog } from './udp-syslog.ts';
+export type { WebhookConfig } from './webhook-destination.ts';
+export { SIGNATURE_HEADER, webhookDestination, webhookSignature } from './webhook-destination.ts';
