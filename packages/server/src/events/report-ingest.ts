@@ -1,4 +1,5 @@
 import type { Db, Queryable } from '../db/index.ts';
+import type { ExportEvent } from '../siem/export-destination.ts';
 
 /** One record from an agent's outbox, as parsed at the device API boundary. */
 export interface DeviceReport {
@@ -26,14 +27,22 @@ export type ReportListener = (deviceId: string, reports: readonly DeviceReport[]
  * record (the agent crashed before it saw the answer) is acknowledged again
  * and stored once.
  */
+/** Queues stored events for the SIEM exporters, inside the ingest transaction. */
+export type ExportEnqueuer = (tx: Queryable, events: readonly ExportEvent[]) => Promise<void>;
+
+/** Report kinds that describe the device rather than something that happened on it. */
+const NOT_EVENTS = new Set(['inventory', 'state']);
+
 export class ReportIngest {
   readonly #db: Db;
   readonly #now: () => Date;
   readonly #listeners: ReportListener[] = [];
+  readonly #enqueue: ExportEnqueuer | undefined;
 
-  constructor(db: Db, now: () => Date) {
+  constructor(db: Db, now: () => Date, enqueue?: ExportEnqueuer) {
     this.#db = db;
     this.#now = now;
+    this.#enqueue = enqueue;
   }
 
   onReports(listener: ReportListener): void {
@@ -63,6 +72,23 @@ export class ReportIngest {
       const ids = new Set(inserted.rows.map((row) => row.record_id));
       const stored = reports.filter((r) => ids.has(r.id));
       await this.#projectInventory(deviceId, stored, tx);
+      // Queued for export in the same transaction: an event stored is an event that will be exported.
+      const receivedAt = this.#now().toISOString();
+      await this.#enqueue?.(
+        tx,
+        stored
+          .filter((r) => !NOT_EVENTS.has(r.kind))
+          .map((r) => ({
+            id: r.id,
+            source: 'device',
+            deviceId,
+            type: r.kind,
+            severity: r.severity,
+            occurredAt: r.createdAt,
+            receivedAt,
+            body: r.body,
+          })),
+      );
       return stored;
     });
     for (const listener of this.#listeners) await listener(deviceId, fresh);

@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { AuditLog } from '../audit/index.ts';
 import { DevicePresence, PushHub } from '../channel/index.ts';
 import type { PanelConfig } from '../config/index.ts';
@@ -9,6 +10,7 @@ import { OperatorCredentials, OperatorDirectory } from '../operators/index.ts';
 import type { CaHierarchy, RevocationEndpoints } from '../pki/index.ts';
 import { buildIssuerRevocation, reissueCrls } from '../revocation/index.ts';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../security/index.ts';
+import { ExporterQueue } from '../siem/index.ts';
 import type { PanelServices } from './services.ts';
 
 /**
@@ -67,10 +69,12 @@ export async function buildPanelServices(input: {
     now,
   );
   operators.onCredentialsChange((operatorId) => credentials.forgetOperator(operatorId));
+  const exports = new ExporterQueue(db, { owner: randomUUID() });
   return {
     presence: new DevicePresence(db, { now, heartbeatSeconds: config.heartbeatSeconds }),
     hub: new PushHub(),
-    ingest: new ReportIngest(db, now),
+    exports,
+    ingest: new ReportIngest(db, now, (tx, events) => exports.enqueueIn(tx, events)),
     revocation,
     db,
     audit,

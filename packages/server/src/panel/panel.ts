@@ -17,6 +17,7 @@ import {
   sha256Fingerprint,
 } from '../pki/index.ts';
 import { issuerPathName, refreshCrls } from '../revocation/index.ts';
+import { ExporterWorker, exporterDestination } from '../siem/index.ts';
 import { acquireDataDirLock } from './data-dir-lock.ts';
 import { buildDeviceApp } from './device-app.ts';
 import { createLogger, type Logger } from './logger.ts';
@@ -200,6 +201,14 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
     if (db.kind === 'pglite') await services.presence.resetConnections();
     await services.hub.attach(db);
     cleanup.push(() => services.hub.detach());
+    const exporters = new ExporterWorker({
+      db,
+      queue: services.exports,
+      destination: exporterDestination,
+      logger: logger.child({ component: 'siem' }),
+    });
+    exporters.start();
+    cleanup.push(() => exporters.stop());
     services.manufacturers.onChange(() => device.refreshTrust());
     services.devices.onRevocation(async (revoked) => {
       const closed = services.devicePeers.disconnect(revoked.map((r) => r.serial));

@@ -12,6 +12,7 @@ import type { ReportIngest } from '../events/index.ts';
 import type { OperatorCredentials, OperatorDirectory } from '../operators/index.ts';
 import type { CaHierarchy } from '../pki/index.ts';
 import type { RevocationRouteServices } from '../revocation/index.ts';
+import type { ExporterQueue } from '../siem/index.ts';
 
 /** The panel's context services, built once at start and handed to the routes. */
 export interface PanelServices {
@@ -30,4 +31,5 @@ export interface PanelServices {
   readonly presence: DevicePresence;
   readonly hub: PushHub;
   readonly ingest: ReportIngest;
+  readonly exports: ExporterQueue;
 }

@@ -93,14 +93,14 @@ export class ExporterQueue {
     return last ? { lastSeq: last.seq, events: rows.rows.map((row) => row.event) } : undefined;
   }
 
-  /** Removes what the destination took; only the leaseholder's removal counts. */
-  async delivered(exporterId: string, batch: QueuedBatch): Promise<void> {
-    await this.#db.transaction(async (tx) => {
+  /** Removes what the destination took; answers false (removing nothing) when the lease was lost meanwhile. */
+  async delivered(exporterId: string, batch: QueuedBatch): Promise<boolean> {
+    return this.#db.transaction(async (tx): Promise<boolean> => {
       const state = await tx.query(
         'SELECT 1 FROM siem_exporter_state WHERE exporter_id = $1 AND lease_owner = $2 FOR UPDATE',
         [exporterId, this.#owner],
       );
-      if (state.rowCount === 0) return;
+      if (state.rowCount === 0) return false;
       await tx.query('DELETE FROM siem_outbox WHERE exporter_id = $1 AND seq <= $2', [
         exporterId,
         batch.lastSeq,
@@ -110,6 +110,7 @@ export class ExporterQueue {
           WHERE exporter_id = $1`,
         [exporterId, batch.events.length],
       );
+      return true;
     });
   }
 

@@ -99,7 +99,8 @@ export class ExporterWorker {
         return;
       }
       this.#retryAt.delete(exporter.id);
-      await this.#o.queue.delivered(exporter.id, batch);
+      // Another replica took the lease while this batch was in flight: it resends; stop here.
+      if (!(await this.#o.queue.delivered(exporter.id, batch))) return;
       if (!(await this.#o.queue.lease(exporter.id))) return;
       batch = await this.#o.queue.next(exporter.id, this.#o.batchSize ?? 500);
     }

@@ -1,4 +1,5 @@
 export type { ExportDestination, ExportEvent } from './export-destination.ts';
+export { exporterDestination } from './exporter-destinations.ts';
 export type { ExporterLag, QueuedBatch } from './exporter-queue.ts';
 export { ExporterQueue } from './exporter-queue.ts';
 export type { ExporterDefinition, ExporterWorkerOptions } from './exporter-worker.ts';
