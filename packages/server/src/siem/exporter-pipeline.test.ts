@@ -8,7 +8,7 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { openTestDatabase, skipUnlessCommand, type TestDatabase } from '@palisade/testkit';
+import { openTestDatabase, skipUnlessCommand, startRsyslog, type TestDatabase } from '@palisade/testkit';
 import pino from 'pino';
 import { ReportIngest } from '../events/index.ts';
 import { exporterDestination } from './exporter-destinations.ts';
@@ -193,5 +193,87 @@ describe('SIEM exporter pipeline: ingest → durable queue → destination', {
     const [lag] = await queue().lag();
     assert.equal(lag?.dropped, 1);
     assert.equal(lag?.pending, 0);
+  });
+});
+
+describe('SIEM exporter to a real rsyslog over TCP, across an outage', {
+  skip: skipUnlessCommand('rsyslogd', ['-v']),
+}, () => {
+  it('writes every event exactly once, in order, as RFC 5424 with CEF, though rsyslog was down for a while', async () => {
+    await using database = await openTestDatabase();
+    await using rsyslog = await startRsyslog({ tcp: true });
+    const id = randomUUID();
+    await database.db.query('INSERT INTO siem_exporters (id, name, kind, config) VALUES ($1, $2, $3, $4)', [
+      id,
+      'siem-tcp',
+      'syslog',
+      JSON.stringify({ transport: 'tcp', host: '127.0.0.1', port: rsyslog.tcpPort, payload: 'cef' }),
+    ]);
+    await database.db.query(
+      "INSERT INTO devices (id, group_name, state) VALUES ('gw-sys', 'default', 'enrolled')",
+    );
+    const queue = new ExporterQueue(database.db, { owner: 'replica-1' });
+    const ingest = new ReportIngest(
+      database.db,
+      () => new Date(),
+      (tx, events) => queue.enqueueIn(tx, events),
+    );
+    const worker = new ExporterWorker({
+      db: database.db,
+      queue,
+      destination: exporterDestination,
+      logger: pino({ level: 'silent' }),
+    });
+    const batch = (from: number) =>
+      Array.from({ length: 50 }, (_, i) => ({
+        id: randomUUID(),
+        kind: 'auth.login-failed',
+        severity: 5,
+        createdAt: new Date().toISOString(),
+        // An injection attempt rides along: it must stay inside one record.
+        body: {
+          user: from + i === 3 ? 'root\n<13>1 2026-01-01T00:00:00Z forged - - - - fake' : 'operator',
+          n: from + i,
+        },
+      }));
+    const sent = [...batch(0)];
+    await ingest.ingest('gw-sys', sent);
+    try {
+      await worker.runOnce();
+      await rsyslog.stop();
+      const during = batch(50);
+      sent.push(...during);
+      await ingest.ingest('gw-sys', during);
+      await worker.runOnce(); // fails: rsyslog is down, the events stay queued
+      assert.ok(((await queue.lag())[0]?.pending ?? 0) >= 50);
+      await rsyslog.start();
+      const deadline = Date.now() + 15_000;
+      for (;;) {
+        await worker.runOnce();
+        if ((await queue.lag())[0]?.pending === 0) break;
+        assert.ok(Date.now() < deadline, 'the queue drained after rsyslog came back');
+        await new Promise((resolve) => setTimeout(resolve, 200));
+      }
+    } finally {
+      await worker.stop();
+    }
+    let lines: string[] = [];
+    for (const deadline = Date.now() + 5_000; Date.now() < deadline; ) {
+      lines = await rsyslog.readMessages();
+      if (lines.length >= sent.length) break;
+      await new Promise((resolve) => setTimeout(resolve, 100));
+    }
+    const ids = lines.map((line) => /externalId=([0-9a-f-]{36})/.exec(line)?.[1]);
+    assert.deepEqual(
+      ids,
+      sent.map((r) => r.id),
+      'each event once, in order',
+    );
+    assert.ok(lines.every((line) => line.startsWith('<') && line.includes('CEF:0|Palisade|Agent|')));
+    assert.equal(
+      lines.filter((line) => line.includes('forged')).length,
+      1,
+      'the forged header stayed inside its record',
+    );
   });
 });

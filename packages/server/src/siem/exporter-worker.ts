@@ -79,31 +79,40 @@ export class ExporterWorker {
   }
 
   async #drain(exporter: ExporterDefinition): Promise<void> {
-    const destination = this.#destinationFor(exporter);
-    for (
-      let batch = await this.#o.queue.next(exporter.id, this.#o.batchSize ?? 500);
-      batch && !this.#stopped;
-    ) {
+    let destination: ExportDestination;
+    try {
+      destination = this.#destinationFor(exporter);
+    } catch (error) {
+      // A misconfigured exporter keeps its queue and says why; the others carry on.
+      await this.#backOff(exporter, error);
+      return;
+    }
+    const size = this.#o.batchSize ?? 500;
+    for (let batch = await this.#o.queue.next(exporter.id, size); batch && !this.#stopped; ) {
       try {
         await destination.send(batch.events);
       } catch (error) {
-        const previous = this.#retryAt.get(exporter.id)?.delayMs ?? 250;
-        const delayMs = Math.min(previous * 2, 30_000);
-        this.#retryAt.set(exporter.id, { at: Date.now() + delayMs, delayMs });
-        const message = error instanceof Error ? error.message : String(error);
-        await this.#o.queue.failed(exporter.id, message);
-        this.#o.logger.warn(
-          { exporter: exporter.name, err: error, retryInMs: delayMs },
-          'SIEM destination failed; events stay queued',
-        );
+        await this.#backOff(exporter, error);
         return;
       }
       this.#retryAt.delete(exporter.id);
       // Another replica took the lease while this batch was in flight: it resends; stop here.
       if (!(await this.#o.queue.delivered(exporter.id, batch))) return;
       if (!(await this.#o.queue.lease(exporter.id))) return;
-      batch = await this.#o.queue.next(exporter.id, this.#o.batchSize ?? 500);
+      batch = await this.#o.queue.next(exporter.id, size);
     }
+  }
+
+  async #backOff(exporter: ExporterDefinition, error: unknown): Promise<void> {
+    const previous = this.#retryAt.get(exporter.id)?.delayMs ?? 250;
+    const delayMs = Math.min(previous * 2, 30_000);
+    this.#retryAt.set(exporter.id, { at: Date.now() + delayMs, delayMs });
+    const message = error instanceof Error ? error.message : String(error);
+    await this.#o.queue.failed(exporter.id, message);
+    this.#o.logger.warn(
+      { exporter: exporter.name, err: error, retryInMs: delayMs },
+      'SIEM destination failed; events stay queued',
+    );
   }
 
   #destinationFor(exporter: ExporterDefinition): ExportDestination {
