@@ -36,6 +36,8 @@ export interface StartPanelProcessOptions {
   readonly nodeArgs?: readonly string[];
   /** PostgreSQL instead of the embedded PGlite (`--database-url`); see bench/lib/bench-database.ts. */
   readonly databaseUrl?: string;
+  /** Further `palisade server` flags, e.g. `['--heartbeat', '30']`; the settings above come first. */
+  readonly serverArgs?: readonly string[];
   readonly readyTimeoutMs?: number;
 }
 
@@ -112,6 +114,7 @@ export async function startPanelProcess(options: StartPanelProcessOptions): Prom
     '--log-level',
     options.logLevel ?? 'info',
     ...(options.databaseUrl === undefined ? [] : ['--database-url', options.databaseUrl]),
+    ...(options.serverArgs ?? []),
   ];
 
   const started = performance.now();

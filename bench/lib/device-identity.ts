@@ -1,0 +1,67 @@
+import { webcrypto } from 'node:crypto';
+import { certificatesOf, simpleEnroll, x509 } from './est-client.ts';
+import { callJson } from './https-json.ts';
+
+/** An enrolled device's LDevID: what it presents on the panel's device listener (mutual TLS). */
+export interface DeviceIdentity {
+  readonly deviceId: string;
+  readonly certificatePem: string;
+  readonly keyPem: string;
+}
+
+const ECDSA_P256 = { name: 'ECDSA', namedCurve: 'P-256' } as const;
+const ECDSA_SHA256 = { name: 'ECDSA', hash: 'SHA-256' } as const;
+
+/**
+ * Registers `deviceId` through the operator API, makes a one-time token and
+ * enrolls it over EST `simpleenroll` with a fresh, exportable P-256 key:
+ * a device certificate and key that a benchmark's HTTPS client can present.
+ */
+export async function enrollDeviceIdentity(options: {
+  readonly operatorUrl: string;
+  readonly deviceUrl: string;
+  readonly rootCaPem: string;
+  readonly adminToken: string;
+  readonly deviceId: string;
+}): Promise<DeviceIdentity> {
+  const ca = options.rootCaPem;
+  const api = (path: string) => `${options.operatorUrl}${path}`;
+  await callJson(api('/v1/devices'), { body: { id: options.deviceId }, bearer: options.adminToken, ca });
+  const { token } = (
+    await callJson<{ token: string }>(api(`/v1/devices/${options.deviceId}/enrollment-token`), {
+      body: {},
+      bearer: options.adminToken,
+      ca,
+    })
+  ).json;
+  const keys = (await webcrypto.subtle.generateKey(ECDSA_P256, true, [
+    'sign',
+    'verify',
+  ])) as webcrypto.CryptoKeyPair;
+  const csr = await x509.Pkcs10CertificateRequestGenerator.create({
+    name: [{ CN: [options.deviceId] }],
+    keys: { privateKey: keys.privateKey, publicKey: keys.publicKey },
+    signingAlgorithm: ECDSA_SHA256,
+  });
+  const answer = await simpleEnroll(
+    options.deviceUrl,
+    token,
+    Buffer.from(csr.rawData).toString('base64'),
+    ca,
+  );
+  if (answer.status !== 200)
+    throw new Error(
+      `simpleenroll for ${options.deviceId} answered ${answer.status}: ${answer.body.slice(0, 300)}`,
+    );
+  const certificate = certificatesOf(answer.body).find((cert) =>
+    cert.subject.includes(`CN=${options.deviceId}`),
+  );
+  if (!certificate) throw new Error(`simpleenroll for ${options.deviceId} returned no certificate for it`);
+  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
+  const body = pkcs8.toString('base64').replace(/(.{64})/g, '$1\n');
+  return {
+    deviceId: options.deviceId,
+    certificatePem: certificate.toString('pem'),
+    keyPem: `-----BEGIN PRIVATE KEY-----\n${body.trimEnd()}\n-----END PRIVATE KEY-----\n`,
+  };
+}
