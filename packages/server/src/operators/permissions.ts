@@ -13,6 +13,8 @@ export const PERMISSIONS = [
   'tokens:manage-all',
   'audit:read',
   'pki:manage',
+  'siem:read',
+  'siem:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -21,7 +23,7 @@ export type RouteAccess = 'public' | 'authenticated' | Permission;
 
 export const ROLE_PERMISSIONS: Readonly<Record<OperatorRole, ReadonlySet<Permission>>> = {
   viewer: new Set(['fleet:read']),
-  auditor: new Set(['fleet:read', 'operators:read', 'audit:read']),
+  auditor: new Set(['fleet:read', 'operators:read', 'audit:read', 'siem:read']),
   operator: new Set(['fleet:read', 'fleet:manage']),
   admin: new Set(PERMISSIONS),
 };

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { registerAuditRoutes } from '../audit/index.ts';
 import { registerChannelOperatorRoutes } from '../channel/index.ts';
 import { registerDeviceRoutes } from '../devices/index.ts';
+import { registerExporterRoutes } from '../siem/index.ts';
 import '../http/fastify-augment.ts';
 import { installProblemHandlers } from '../http/problem.ts';
 import { RequestError } from '../http/request-error.ts';
@@ -88,6 +89,7 @@ export async function buildOperatorApp(options: OperatorAppOptions): Promise<Fas
   registerAuditRoutes(app, services.audit);
   registerDeviceRoutes(app, services);
   registerChannelOperatorRoutes(app, services);
+  registerExporterRoutes(app, services);
   await app.ready();
   return app;
 }

@@ -2,6 +2,8 @@ export type { ExportDestination, ExportEvent } from './export-destination.ts';
 export { exporterDestination } from './exporter-destinations.ts';
 export type { ExporterLag, QueuedBatch } from './exporter-queue.ts';
 export { ExporterQueue } from './exporter-queue.ts';
+export type { ExporterRouteServices } from './exporter-routes.ts';
+export { registerExporterRoutes } from './exporter-routes.ts';
 export type { ExporterDefinition, ExporterWorkerOptions } from './exporter-worker.ts';
 export { ExporterWorker } from './exporter-worker.ts';
 export type { SiemErrorCode } from './siem-error.ts';
