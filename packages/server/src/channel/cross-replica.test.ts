@@ -70,4 +70,20 @@ describe('push fan-out across replicas (LISTEN/NOTIFY)', { skip: skipUnlessComma
     assert.equal(messages.length, 3, 'its own notification is not delivered again');
     assert.equal(messages[2]?.type, 'renew-certificate');
   });
+
+  it('closes, within a second, the connection on replica A of a certificate revoked through replica B', async () => {
+    const closed = new Promise<number>((resolve) => socket.once('close', () => resolve(Date.now())));
+    const token = await b.adminToken();
+    const revokedAt = Date.now();
+    const answer = await b.inject('POST', '/v1/devices/gw-fanout/revoke', {
+      token,
+      body: { reason: 'keyCompromise' },
+    });
+    assert.equal(answer.statusCode, 200, answer.body);
+    const at = await Promise.race([
+      closed,
+      new Promise<number>((_, reject) => setTimeout(() => reject(new Error('still open')), 5_000)),
+    ]);
+    assert.ok(at - revokedAt < 1_000, `closed after ${at - revokedAt} ms`);
+  });
 });

@@ -74,6 +74,7 @@ export async function buildPanelServices(input: {
     presence: new DevicePresence(db, { now, heartbeatSeconds: config.heartbeatSeconds }),
     hub: new PushHub(),
     exports,
+    ocspCache: revocation.ocsp,
     ingest: new ReportIngest(db, now, (tx, events) => exports.enqueueIn(tx, events)),
     revocation,
     db,

@@ -70,6 +70,8 @@ export interface RunningPanel {
 }
 
 const CRL_CHECK_INTERVAL_MS = 5 * 60 * 1000;
+/** PostgreSQL channel on which replicas tell each other about revoked certificate serials. */
+const REVOCATION_CHANNEL = 'palisade_revocation';
 
 function urlOf(app: FastifyInstance, host: string): string {
   const address = app.server.address() as AddressInfo;
@@ -211,9 +213,32 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
     cleanup.push(() => exporters.stop());
     services.manufacturers.onChange(() => device.refreshTrust());
     services.devices.onRevocation(async (revoked) => {
-      const closed = services.devicePeers.disconnect(revoked.map((r) => r.serial));
+      const serials = revoked.map((r) => r.serial);
+      const closed = services.devicePeers.disconnect(serials);
       logger.info({ revoked: revoked.length, closedConnections: closed }, 'device certificates revoked');
+      // The other replicas close their connections made with these certificates too, and drop
+      // their cached OCSP answers (NOTIFY carries up to 8000 bytes: ~200 serials per message).
+      for (let i = 0; i < serials.length; i += 200) {
+        await db.notify(REVOCATION_CHANNEL, JSON.stringify(serials.slice(i, i + 200)));
+      }
     });
+    const unlistenRevocations = await db.listen(REVOCATION_CHANNEL, (payload) => {
+      let serials: unknown;
+      try {
+        serials = JSON.parse(payload);
+      } catch {
+        return;
+      }
+      if (!Array.isArray(serials) || !serials.every((serial) => typeof serial === 'string')) return;
+      services.ocspCache.invalidate();
+      const closed = services.devicePeers.disconnect(serials);
+      if (closed > 0)
+        logger.info(
+          { closedConnections: closed },
+          'closed connections of certificates revoked on another replica',
+        );
+    });
+    cleanup.push(unlistenRevocations);
     await operatorApp.listen({ port: config.operatorPort, host: config.bind });
     await deviceApp.listen({ port: config.devicePort, host: config.bind });
     let httpApp: FastifyInstance | undefined;

@@ -32,4 +32,6 @@ export interface PanelServices {
   readonly hub: PushHub;
   readonly ingest: ReportIngest;
   readonly exports: ExporterQueue;
+  /** Drops this replica's cached OCSP answers (a revocation committed elsewhere). */
+  readonly ocspCache: { invalidate(): void };
 }
