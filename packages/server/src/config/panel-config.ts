@@ -21,6 +21,7 @@ export interface PanelConfig {
   readonly sessionIdleSeconds: number;
   readonly heartbeatSeconds: number;
   readonly demoFleet: number;
+  readonly estMaxInFlight: number;
   readonly loginMaxFailures: number;
   readonly loginLockoutSeconds: number;
   /** Plain-HTTP listener for CRL, OCSP and CA certificates (RFC 5280 §4.2.1.13, RFC 6960): relying parties fetch them without TLS. */
@@ -140,6 +141,14 @@ export const PANEL_OPTIONS: readonly OptionSpec[] = [
     kind: 'integer',
     defaultValue: 60,
     help: 'seconds between agent check-ins; a device is offline after two missed ones',
+  },
+  {
+    key: 'estMaxInFlight',
+    flag: 'est-max-in-flight',
+    env: 'PALISADE_EST_MAX_IN_FLIGHT',
+    kind: 'integer',
+    defaultValue: 64,
+    help: 'EST enrollments one replica works on at once; beyond it devices get 503 with Retry-After',
   },
   {
     key: 'demoFleet',

@@ -26,6 +26,8 @@ export type DevicePeer =
 
 /** The TLS channel binding of this connection (RFC 5929 tls-unique on 1.2, RFC 9266 tls-exporter on 1.3). */
 export function channelBindingOf(socket: TLSSocket): Uint8Array | undefined {
+  // A plain socket (Fastify's inject in tests) has no TLS session, hence no binding.
+  if (typeof socket.getProtocol !== 'function') return undefined;
   if (socket.getProtocol() === 'TLSv1.3')
     return socket.exportKeyingMaterial(32, 'EXPORTER-Channel-Binding', Buffer.alloc(0));
   // tls-unique: the first Finished message of the latest handshake: the client's on a full

@@ -15,7 +15,8 @@ export type EnrollmentErrorCode =
   | 'DEVICE_NOT_ENROLLABLE'
   | 'ENROLLMENT_REJECTED'
   | 'DEVICE_CERTIFICATE_REQUIRED'
-  | 'DEVICE_CERTIFICATE_REFUSED';
+  | 'DEVICE_CERTIFICATE_REFUSED'
+  | 'ENROLLMENT_BUSY';
 
 /** Refusals of EST enrollment and of device authentication at the device listener. */
 export class EnrollmentError extends PalisadeError<EnrollmentErrorCode> {}

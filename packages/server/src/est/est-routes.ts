@@ -1,8 +1,9 @@
-import { randomBytes } from 'node:crypto';
+import { randomBytes, randomInt } from 'node:crypto';
 import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { RequestError } from '../http/request-error.ts';
 import { channelBindingOf, type DevicePeers } from './device-peer.ts';
+import { EnrollmentError } from './enrollment-error.ts';
 import { decodeEstBase64, encodeEstBase64 } from './est-base64.ts';
 import type { EnrollmentCredential, EnrollmentOutcome, EstService } from './est-service.ts';
 
@@ -27,6 +28,9 @@ function sendBase64(reply: FastifyReply, contentType: string, der: Uint8Array): 
     .header('content-transfer-encoding', 'base64')
     .send(encodeEstBase64(der));
 }
+
+/** Enrollments one replica works on at once; more get 503 with Retry-After. */
+export const EST_MAX_IN_FLIGHT = 64;
 
 /** RFC 7617 Basic credentials, or a Bearer token (RFC 6750), for token enrollment. */
 export function enrollmentCredentialOf(
@@ -82,7 +86,29 @@ export function registerEstRoutes(
   est: EstService,
   peers: DevicePeers,
   csrAttributes: Uint8Array,
+  maxInFlight = EST_MAX_IN_FLIGHT,
 ): void {
+  // Admission control: an enrollment storm gets 503 + Retry-After (RFC 7030 §4.2.3 allows it)
+  // instead of a queue that grows until handshakes time out.
+  let inFlight = 0;
+  const admitted = async (work: () => Promise<FastifyReply>): Promise<FastifyReply> => {
+    if (inFlight >= maxInFlight) {
+      const retryAfter = 3 + randomInt(8);
+      throw new EnrollmentError(
+        'ENROLLMENT_BUSY',
+        `the panel is enrolling as many devices as it can; retry in ${retryAfter} s`,
+        {
+          details: { retryAfter },
+        },
+      );
+    }
+    inFlight += 1;
+    try {
+      return await work();
+    } finally {
+      inFlight -= 1;
+    }
+  };
   // RFC 7030 §4.2.1: PKCS#10, base64. The raw body is decoded by the route, so a bad base64 is a 400 it can name.
   app.addContentTypeParser(
     'application/pkcs10',
@@ -96,13 +122,14 @@ export function registerEstRoutes(
   > = {
     cacerts: async (_request, reply) => sendBase64(reply, PKCS7_CERTS_ONLY, est.caCertificates()),
     csrattrs: async (_request, reply) => sendBase64(reply, 'application/csrattrs', csrAttributes),
-    simpleenroll: (request, reply) => enroll(request, reply, 'simpleenroll'),
-    serverkeygen: (request, reply) => enroll(request, reply, 'serverkeygen'),
-    simplereenroll: async (request, reply) => {
-      const body = enrollmentBody(request);
-      const outcome = await est.reenroll(body, await peers.of(request));
-      return sendOutcome(reply, outcome);
-    },
+    simpleenroll: (request, reply) => admitted(() => enroll(request, reply, 'simpleenroll')),
+    serverkeygen: (request, reply) => admitted(() => enroll(request, reply, 'serverkeygen')),
+    simplereenroll: (request, reply) =>
+      admitted(async () => {
+        const body = enrollmentBody(request);
+        const outcome = await est.reenroll(body, await peers.of(request));
+        return sendOutcome(reply, outcome);
+      }),
   };
 
   function enrollmentBody(request: FastifyRequest<{ Params: { label?: string } }>) {

@@ -53,6 +53,7 @@ export const ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   ENROLLMENT_NOT_FOUND: 404,
 
   DEVICE_FORBIDDEN: 403,
+  ENROLLMENT_BUSY: 503,
 
   EST_BASE64_INVALID: 400,
   CSR_MALFORMED: 400,

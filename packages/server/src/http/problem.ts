@@ -96,7 +96,7 @@ export function problemOf(error: PalisadeError, request: FastifyRequest): Proble
 
 export function sendProblem(reply: FastifyReply, error: PalisadeError): FastifyReply {
   const problem = problemOf(error, reply.request);
-  if (problem.status === 429 && typeof error.details?.retryAfter === 'number') {
+  if ((problem.status === 429 || problem.status === 503) && typeof error.details?.retryAfter === 'number') {
     void reply.header('retry-after', String(error.details.retryAfter));
   }
   if (problem.status === 401) void reply.header('www-authenticate', 'Bearer realm="palisade"');

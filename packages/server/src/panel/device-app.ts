@@ -24,6 +24,8 @@ export interface DeviceAppOptions {
   readonly logger: Logger;
   readonly bodyLimit: number;
   readonly tls: { readonly key: string; readonly cert: string };
+  /** Enrollments worked on at once; more get 503 + Retry-After. */
+  readonly estMaxInFlight?: number;
 }
 
 export interface DeviceApp {
@@ -100,7 +102,7 @@ export async function buildDeviceApp(options: DeviceAppOptions): Promise<DeviceA
     );
   });
 
-  registerEstRoutes(app, est, devicePeers, csrAttributesDer());
+  registerEstRoutes(app, est, devicePeers, csrAttributesDer(), options.estMaxInFlight);
   registerRevocationRoutes(app, options.services.revocation);
   // Rejected WebSocket upgrades (and clients that never read the answer) leave sockets the HTTP
   // server no longer tracks; a shutdown waits for every socket, so those are cut after a grace period.

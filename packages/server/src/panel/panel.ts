@@ -195,6 +195,7 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
       logger,
       bodyLimit: config.bodyLimit,
       tls: { key: deviceTls.privateKeyPem, cert: chain(deviceTls.certificatePem) },
+      estMaxInFlight: config.estMaxInFlight,
     });
     const deviceApp = device.app;
     cleanup.push(() => deviceApp.close());
