@@ -1,4 +1,4 @@
-import { webcrypto } from 'node:crypto';
+import { KeyObject, webcrypto } from 'node:crypto';
 import { certificatesOf, simpleEnroll, x509 } from './est-client.ts';
 import { callJson } from './https-json.ts';
 
@@ -57,11 +57,9 @@ export async function enrollDeviceIdentity(options: {
     cert.subject.includes(`CN=${options.deviceId}`),
   );
   if (!certificate) throw new Error(`simpleenroll for ${options.deviceId} returned no certificate for it`);
-  const pkcs8 = Buffer.from(await webcrypto.subtle.exportKey('pkcs8', keys.privateKey));
-  const body = pkcs8.toString('base64').replace(/(.{64})/g, '$1\n');
   return {
     deviceId: options.deviceId,
     certificatePem: certificate.toString('pem'),
-    keyPem: `-----BEGIN PRIVATE KEY-----\n${body.trimEnd()}\n-----END PRIVATE KEY-----\n`,
+    keyPem: String(KeyObject.from(keys.privateKey).export({ format: 'pem', type: 'pkcs8' })),
   };
 }
