@@ -22,6 +22,8 @@ export interface PushChannelOptions {
   readonly identity: () => ClientIdentity | undefined;
   readonly onNotice: (notice: PushNotice) => void;
   readonly onRefused?: (status: number) => void;
+  /** Told when the channel opens (true) and when an open channel closes (false). */
+  readonly onConnectionChange?: (connected: boolean) => void;
   readonly logger: Logger;
   readonly backoff?: { readonly baseMs?: number; readonly capMs?: number };
 }
@@ -115,6 +117,7 @@ export class PushChannel {
       socket.on('open', () => {
         opened = true;
         this.#connected = true;
+        this.#o.onConnectionChange?.(true);
         onOpen();
         this.#log.info({ panel: endpoint.url.origin }, 'push channel open');
       });
@@ -132,7 +135,10 @@ export class PushChannel {
       socket.on('close', (code, reason) => {
         signal.removeEventListener('abort', onAbort);
         if (this.#socket === socket) this.#socket = undefined;
-        if (this.#connected) this.#log.info({ code, reason: reason.toString() }, 'push channel closed');
+        if (this.#connected) {
+          this.#log.info({ code, reason: reason.toString() }, 'push channel closed');
+          this.#o.onConnectionChange?.(false);
+        }
         this.#connected = false;
         resolve(opened);
       });

@@ -109,7 +109,6 @@ export class VirtualDevice {
     if (!identity) return;
     const client = new PanelClient(this.#o.endpoints, identity);
     const stats = this.#o.stats;
-    let wasConnected = false;
     const push = new PushChannel({
       deviceId: this.deviceId,
       endpoints: this.#o.endpoints,
@@ -121,19 +120,14 @@ export class VirtualDevice {
         stats.pushes += 1;
         if (notice.type === 'hello') this.#heartbeatSeconds = notice.heartbeatSeconds;
       },
+      onConnectionChange: (connected) => {
+        stats.connected += connected ? 1 : -1;
+      },
     });
-    const connectionWatch = setInterval(() => {
-      if (push.connected !== wasConnected) {
-        stats.connected += push.connected ? 1 : -1;
-        wasConnected = push.connected;
-      }
-    }, 500);
     try {
       await this.#report(client, 'inventory', 1, simulatedInventory(this.deviceId));
       await Promise.all([push.run(signal), this.#checkIns(client, signal), this.#events(client, signal)]);
     } finally {
-      clearInterval(connectionWatch);
-      if (wasConnected) stats.connected -= 1;
       client.close();
     }
   }

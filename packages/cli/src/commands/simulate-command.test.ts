@@ -45,6 +45,7 @@ describe('palisade simulate', () => {
     assert.equal(summary.enrollFailures, 0);
     assert.ok(summary.eventsDelivered > 0, 'events reached the panel');
     assert.match(run.err, /enrolled \d+\/12/);
+    assert.match(run.err, /connected 12 /, 'every push channel counted as open while running');
     const devices = await t.panel.services.db.query<{ n: number }>(
       "SELECT count(*)::int AS n FROM devices WHERE id LIKE 'sim-%' AND state = 'enrolled'",
     );
