@@ -1,11 +1,11 @@
 import type { FastifyInstance } from 'fastify';
 import type { AuditLog } from '../audit/index.ts';
 import type { DeviceRegistry } from '../devices/index.ts';
-import { DEVICE_ID_PATTERN } from '../devices/index.ts';
+import { DEVICE_ID_PARAMS } from '../devices/index.ts';
 import type { ReportIngest } from '../events/index.ts';
 import { actorOf, principalOf } from '../operators/index.ts';
 import type { DevicePresence } from './device-presence.ts';
-import type { PushHub } from './push-hub.ts';
+import type { PushHub, PushMessage } from './push-hub.ts';
 
 export interface ChannelOperatorServices {
   readonly audit: AuditLog;
@@ -15,13 +15,6 @@ export interface ChannelOperatorServices {
   readonly ingest: ReportIngest;
 }
 
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: { id: { type: 'string', pattern: DEVICE_ID_PATTERN } },
-} as const;
-
 /** What operators see of the device channel: online/offline, inventory, recent reports, and "check in now". */
 export function registerChannelOperatorRoutes(app: FastifyInstance, services: ChannelOperatorServices): void {
   const { audit, devices, presence, hub, ingest } = services;
@@ -30,7 +23,7 @@ export function registerChannelOperatorRoutes(app: FastifyInstance, services: Ch
     '/v1/devices/:id/presence',
     {
       config: { access: 'fleet:read' },
-      schema: { tags: ['devices'], summary: 'Online or offline, last seen, agent', params: idParams },
+      schema: { tags: ['devices'], summary: 'Online or offline, last seen, agent', params: DEVICE_ID_PARAMS },
     },
     async (request) => {
       await devices.get(request.params.id);
@@ -42,7 +35,11 @@ export function registerChannelOperatorRoutes(app: FastifyInstance, services: Ch
     '/v1/devices/:id/inventory',
     {
       config: { access: 'fleet:read' },
-      schema: { tags: ['devices'], summary: 'The latest inventory the device reported', params: idParams },
+      schema: {
+        tags: ['devices'],
+        summary: 'The latest inventory the device reported',
+        params: DEVICE_ID_PARAMS,
+      },
     },
     async (request) => {
       await devices.get(request.params.id);
@@ -57,7 +54,7 @@ export function registerChannelOperatorRoutes(app: FastifyInstance, services: Ch
       schema: {
         tags: ['devices'],
         summary: 'Records the device delivered (events, inventory, states), newest first',
-        params: idParams,
+        params: DEVICE_ID_PARAMS,
         querystring: {
           type: 'object',
           additionalProperties: false,
@@ -71,60 +68,38 @@ export function registerChannelOperatorRoutes(app: FastifyInstance, services: Ch
     },
   );
 
-  app.post<{ Params: { id: string } }>(
-    '/v1/devices/:id/refresh',
-    {
-      config: { access: 'fleet:manage' },
-      schema: {
-        tags: ['devices'],
-        summary: 'Push "desired state changed": the device pulls its desired state and reports at once',
-        params: idParams,
+  /** An operator action that pushes one message to a device (on whichever replica holds its channel), audited. */
+  const pushRoute = (path: string, summary: string, action: string, message: PushMessage) =>
+    app.post<{ Params: { id: string } }>(
+      `/v1/devices/:id/${path}`,
+      {
+        config: { access: 'fleet:manage' },
+        schema: { tags: ['devices'], summary, params: DEVICE_ID_PARAMS },
       },
-    },
-    async (request) => {
-      await devices.get(request.params.id);
-      const delivered = await hub.publish(request.params.id, {
-        type: 'desired-state-changed',
-        reason: 'operator-refresh',
-      });
-      const principal = principalOf(request);
-      await audit.append({
-        actor: actorOf(principal),
-        action: 'device.refresh',
-        target: `device:${request.params.id}`,
-        outcome: 'success',
-        source: request.ip,
-        details: { delivered },
-      });
-      return { delivered };
-    },
+      async (request) => {
+        await devices.get(request.params.id);
+        const delivered = await hub.publish(request.params.id, message);
+        await audit.append({
+          actor: actorOf(principalOf(request)),
+          action,
+          target: `device:${request.params.id}`,
+          outcome: 'success',
+          source: request.ip,
+          details: { delivered },
+        });
+        return { delivered };
+      },
+    );
+  pushRoute(
+    'refresh',
+    'Push "desired state changed": the device pulls its desired state and reports at once',
+    'device.refresh',
+    { type: 'desired-state-changed', reason: 'operator-refresh' },
   );
-
-  app.post<{ Params: { id: string } }>(
-    '/v1/devices/:id/renew-certificate',
-    {
-      config: { access: 'fleet:manage' },
-      schema: {
-        tags: ['devices'],
-        summary: 'Push "renew your certificate now" (e.g. after rotating the issuing CA)',
-        params: idParams,
-      },
-    },
-    async (request) => {
-      await devices.get(request.params.id);
-      const delivered = await hub.publish(request.params.id, {
-        type: 'renew-certificate',
-        reason: 'operator-request',
-      });
-      await audit.append({
-        actor: actorOf(principalOf(request)),
-        action: 'device.renew-certificate',
-        target: `device:${request.params.id}`,
-        outcome: 'success',
-        source: request.ip,
-        details: { delivered },
-      });
-      return { delivered };
-    },
+  pushRoute(
+    'renew-certificate',
+    'Push "renew your certificate now" (e.g. after rotating the issuing CA)',
+    'device.renew-certificate',
+    { type: 'renew-certificate', reason: 'operator-request' },
   );
 }

@@ -2,7 +2,7 @@ import websocket from '@fastify/websocket';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { AuditLog } from '../audit/index.ts';
 import type { DeviceRegistry } from '../devices/index.ts';
-import { DEVICE_ID_PATTERN } from '../devices/index.ts';
+import { DEVICE_ID_PARAMS } from '../devices/index.ts';
 import type { DeviceReport, ReportIngest } from '../events/index.ts';
 import { RequestError } from '../http/request-error.ts';
 import { ChannelError } from './channel-error.ts';
@@ -24,13 +24,6 @@ export const MAX_REPORTS_PER_BATCH = 1000;
 const MAX_CHANNEL_MESSAGE_BYTES = 4 * 1024;
 /** ws-level ping: finds half-open connections (a device that lost power) without application traffic. */
 const CHANNEL_PING_MS = 30_000;
-
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: { id: { type: 'string', pattern: DEVICE_ID_PATTERN } },
-} as const;
 
 const reportSchema = {
   type: 'object',
@@ -87,7 +80,7 @@ export async function registerDeviceApiRoutes(
 
   app.get<{ Params: { id: string } }>(
     '/v1/devices/:id',
-    { schema: { params: idParams }, ...own },
+    { schema: { params: DEVICE_ID_PARAMS }, ...own },
     async (request) => {
       const device = await devices.get(request.params.id);
       return { id: device.id, group: device.group, state: device.state };
@@ -102,7 +95,7 @@ export async function registerDeviceApiRoutes(
     {
       ...own,
       schema: {
-        params: idParams,
+        params: DEVICE_ID_PARAMS,
         body: {
           type: 'object',
           required: ['agentVersion', 'rootOfTrust'],
@@ -138,7 +131,7 @@ export async function registerDeviceApiRoutes(
     {
       ...own,
       schema: {
-        params: idParams,
+        params: DEVICE_ID_PARAMS,
         body: {
           type: 'object',
           required: ['records'],
@@ -152,13 +145,13 @@ export async function registerDeviceApiRoutes(
 
   app.get<{ Params: { id: string } }>(
     '/v1/devices/:id/desired-state',
-    { ...own, schema: { params: idParams } },
+    { ...own, schema: { params: DEVICE_ID_PARAMS } },
     async () => desiredState({ heartbeatSeconds: presence.heartbeatSeconds }),
   );
 
   app.get<{ Params: { id: string } }>(
     '/v1/devices/:id/channel',
-    { ...own, websocket: true, schema: { params: idParams } },
+    { ...own, websocket: true, schema: { params: DEVICE_ID_PARAMS } },
     (socket, request) => {
       const deviceId = request.params.id;
       hub.add(deviceId, socket);

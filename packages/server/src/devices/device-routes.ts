@@ -2,7 +2,13 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { actorOf, principalOf } from '../operators/index.ts';
 import { REVOCATION_REASON_CODES, type RevocationReason } from '../pki/index.ts';
 import type { DeviceRegistry, RegistryActor } from './device-registry.ts';
-import { DEVICE_ID_PATTERN, DEVICE_STATES, SECURITY_LEVELS, type SecurityLevel } from './device-types.ts';
+import {
+  DEVICE_ID_PARAMS,
+  DEVICE_ID_PATTERN,
+  DEVICE_STATES,
+  SECURITY_LEVELS,
+  type SecurityLevel,
+} from './device-types.ts';
 import { type EnrollmentTokens, MAX_ENROLLMENT_TOKEN_TTL_SECONDS } from './enrollment-tokens.ts';
 import type { ManufacturerTrust } from './manufacturer-trust.ts';
 import type { PendingEnrollments, PendingStatus } from './pending-enrollments.ts';
@@ -16,12 +22,6 @@ export interface DeviceRouteServices {
 
 const deviceId = { type: 'string', pattern: DEVICE_ID_PATTERN } as const;
 const groupName = { type: 'string', pattern: '^[a-z0-9][a-z0-9._-]{0,63}$' } as const;
-const idParams = {
-  type: 'object',
-  required: ['id'],
-  additionalProperties: false,
-  properties: { id: deviceId },
-} as const;
 // RFC 5280 §5.3.1 reasons an operator may give (removeFromCRL belongs to delta CRLs, not to revocation).
 const REASONS = Object.keys(REVOCATION_REASON_CODES).filter((r) => r !== 'removeFromCRL');
 
@@ -127,7 +127,11 @@ export function registerDeviceRoutes(app: FastifyInstance, services: DeviceRoute
     '/v1/devices/:id',
     {
       config: { access: 'fleet:read' },
-      schema: { tags: ['devices'], summary: 'One device with its certificate history', params: idParams },
+      schema: {
+        tags: ['devices'],
+        summary: 'One device with its certificate history',
+        params: DEVICE_ID_PARAMS,
+      },
     },
     async (request) => ({
       device: await devices.get(request.params.id),
@@ -143,7 +147,7 @@ export function registerDeviceRoutes(app: FastifyInstance, services: DeviceRoute
         tags: ['devices'],
         summary:
           'A one-time enrollment token for the device (shown once): HTTP Basic (user = device ID) or Bearer at simpleenroll',
-        params: idParams,
+        params: DEVICE_ID_PARAMS,
         body: {
           type: 'object',
           additionalProperties: false,
@@ -169,7 +173,7 @@ export function registerDeviceRoutes(app: FastifyInstance, services: DeviceRoute
         tags: ['devices'],
         summary:
           "Revoke the device's certificates (RFC 5280 reason): CRL and OCSP updated, live connections closed",
-        params: idParams,
+        params: DEVICE_ID_PARAMS,
         body: {
           type: 'object',
           additionalProperties: false,
@@ -184,7 +188,11 @@ export function registerDeviceRoutes(app: FastifyInstance, services: DeviceRoute
     '/v1/devices/:id/decommission',
     {
       config: { access: 'fleet:manage' },
-      schema: { tags: ['devices'], summary: 'Take the device out of service for good', params: idParams },
+      schema: {
+        tags: ['devices'],
+        summary: 'Take the device out of service for good',
+        params: DEVICE_ID_PARAMS,
+      },
     },
     async (request) => devices.decommission(by(request), request.params.id),
   );

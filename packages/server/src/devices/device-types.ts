@@ -53,3 +53,11 @@ export const DEVICE_ID = new RegExp(DEVICE_ID_PATTERN);
 export function deviceUri(id: string): string {
   return `urn:palisade:device:${id}`;
 }
+
+/** Fastify params schema of every `/v1/devices/:id…` route. */
+export const DEVICE_ID_PARAMS = {
+  type: 'object',
+  required: ['id'],
+  additionalProperties: false,
+  properties: { id: { type: 'string', pattern: DEVICE_ID_PATTERN } },
+} as const;

@@ -17,7 +17,14 @@ export type {
   Manufacturer,
   SecurityLevel,
 } from './device-types.ts';
-export { DEVICE_ID, DEVICE_ID_PATTERN, DEVICE_STATES, deviceUri, SECURITY_LEVELS } from './device-types.ts';
+export {
+  DEVICE_ID,
+  DEVICE_ID_PARAMS,
+  DEVICE_ID_PATTERN,
+  DEVICE_STATES,
+  deviceUri,
+  SECURITY_LEVELS,
+} from './device-types.ts';
 export type { TokenRefusal } from './enrollment-tokens.ts';
 export { EnrollmentTokens, MAX_ENROLLMENT_TOKEN_TTL_SECONDS } from './enrollment-tokens.ts';
 export { derFingerprint, ManufacturerTrust } from './manufacturer-trust.ts';
