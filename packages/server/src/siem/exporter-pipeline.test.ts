@@ -8,7 +8,13 @@ import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { after, before, beforeEach, describe, it } from 'node:test';
 import { promisify } from 'node:util';
-import { openTestDatabase, skipUnlessCommand, startRsyslog, type TestDatabase } from '@palisade/testkit';
+import {
+  openTestDatabase,
+  skipUnlessCommand,
+  startRsyslog,
+  startSnmptrapd,
+  type TestDatabase,
+} from '@palisade/testkit';
 import pino from 'pino';
 import { ReportIngest } from '../events/index.ts';
 import { exporterDestination } from './exporter-destinations.ts';
@@ -275,5 +281,63 @@ describe('SIEM exporter to a real rsyslog over TCP, across an outage', {
       1,
       'the forged header stayed inside its record',
     );
+  });
+});
+
+describe('SIEM exporter to a real snmptrapd (SNMP v2c informs)', {
+  skip: skipUnlessCommand('snmptrapd', ['-v']),
+}, () => {
+  it('sends one acknowledged palisadeSecurityEvent per event, in order, decoded through the MIB', async () => {
+    await using database = await openTestDatabase();
+    await using trapd = await startSnmptrapd({ community: 'public' });
+    await database.db.query('INSERT INTO siem_exporters (id, name, kind, config) VALUES ($1, $2, $3, $4)', [
+      randomUUID(),
+      'nms',
+      'snmp',
+      JSON.stringify({
+        host: trapd.host,
+        port: trapd.port,
+        version: '2c',
+        community: 'public',
+        inform: true,
+      }),
+    ]);
+    await database.db.query(
+      "INSERT INTO devices (id, group_name, state) VALUES ('gw-snmp', 'default', 'enrolled')",
+    );
+    const queue = new ExporterQueue(database.db, { owner: 'replica-1' });
+    const ingest = new ReportIngest(
+      database.db,
+      () => new Date(),
+      (tx, events) => queue.enqueueIn(tx, events),
+    );
+    const reports = Array.from({ length: 5 }, (_, n) => ({
+      id: randomUUID(),
+      kind: 'tamper.detected',
+      severity: 9,
+      createdAt: new Date().toISOString(),
+      body: { sensor: 'enclosure', n },
+    }));
+    await ingest.ingest('gw-snmp', reports);
+    const worker = new ExporterWorker({
+      db: database.db,
+      queue,
+      destination: exporterDestination,
+      logger: pino({ level: 'silent' }),
+    });
+    try {
+      await worker.runOnce();
+    } finally {
+      await worker.stop();
+    }
+    const traps = await trapd.waitForTraps(5);
+    assert.deepEqual(
+      traps.map((trap) => trap.varbinds.get('PALISADE-MIB::palisadeEventId.0')?.value),
+      reports.map((r) => r.id),
+    );
+    assert.ok(
+      traps.every((trap) => trap.varbinds.get('PALISADE-MIB::palisadeEventDeviceId.0')?.value === 'gw-snmp'),
+    );
+    assert.equal((await queue.lag())[0]?.pending, 0, 'informs were acknowledged, so the queue is empty');
   });
 });

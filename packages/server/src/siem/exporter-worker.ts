@@ -3,6 +3,9 @@ import type { Db } from '../db/index.ts';
 import type { ExportDestination } from './export-destination.ts';
 import type { ExporterQueue } from './exporter-queue.ts';
 
+/** How often a replica without exporters looks for a new one. */
+const IDLE_INTERVAL_MS = 5_000;
+
 export interface ExporterDefinition {
   readonly id: string;
   readonly name: string;
@@ -34,7 +37,7 @@ export class ExporterWorker {
   >();
   readonly #retryAt = new Map<string, { at: number; delayMs: number }>();
   #timer: NodeJS.Timeout | undefined;
-  #running: Promise<void> | undefined;
+  #running: Promise<unknown> | undefined;
   #stopped = false;
 
   constructor(options: ExporterWorkerOptions) {
@@ -45,9 +48,14 @@ export class ExporterWorker {
     const tick = () => {
       if (this.#stopped) return;
       this.#running = this.runOnce()
-        .catch((error: unknown) => this.#o.logger.error({ err: error }, 'SIEM export round failed'))
-        .finally(() => {
-          if (!this.#stopped) this.#timer = setTimeout(tick, this.#o.intervalMs ?? 500);
+        .catch((error: unknown) => {
+          this.#o.logger.error({ err: error }, 'SIEM export round failed');
+          return 1;
+        })
+        .then((exporters) => {
+          // Without exporters, look for new ones rarely: on PGlite every query shares one connection.
+          const delay = exporters === 0 ? IDLE_INTERVAL_MS : (this.#o.intervalMs ?? 500);
+          if (!this.#stopped) this.#timer = setTimeout(tick, delay);
         });
     };
     tick();
@@ -64,18 +72,19 @@ export class ExporterWorker {
     this.#destinations.clear();
   }
 
-  /** One round over the enabled exporters (tests call it directly). */
-  async runOnce(): Promise<void> {
+  /** One round over the enabled exporters (tests call it directly); answers how many are enabled. */
+  async runOnce(): Promise<number> {
     const exporters = await this.#o.db.query<ExporterDefinition>(
       'SELECT id, name, kind, config FROM siem_exporters WHERE enabled ORDER BY name',
     );
     for (const exporter of exporters.rows) {
-      if (this.#stopped) return;
+      if (this.#stopped) break;
       const retry = this.#retryAt.get(exporter.id);
       if (retry && Date.now() < retry.at) continue;
       if (!(await this.#o.queue.lease(exporter.id))) continue;
       await this.#drain(exporter);
     }
+    return exporters.rows.length;
   }
 
   async #drain(exporter: ExporterDefinition): Promise<void> {
