@@ -8,21 +8,7 @@ import { after, before, describe, it } from 'node:test';
 import { Agent, parseAgentConfig } from '@palisade/agent';
 import { LogCapture, startTestPanel, type TestPanel } from '@palisade/testkit';
 import pino from 'pino';
-
-/** Polls until `check` holds, so a test waits on what the agent does, not on a guessed delay. */
-async function until<T>(
-  what: string,
-  check: () => Promise<T | undefined | false>,
-  timeoutMs = 20_000,
-): Promise<T> {
-  const started = Date.now();
-  for (;;) {
-    const value = await check();
-    if (value) return value;
-    if (Date.now() - started > timeoutMs) throw new Error(`timed out waiting for ${what}`);
-    await new Promise((resolve) => setTimeout(resolve, 50));
-  }
-}
+import { until } from './agent-harness.ts';
 
 describe('agent lifecycle against a real panel (software root of trust)', () => {
   let t: TestPanel;
