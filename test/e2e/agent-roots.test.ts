@@ -110,7 +110,10 @@ for (const rootCase of CASES) {
         'online with the push channel',
         async () => {
           const value = await presence();
-          return value.online && value.channelConnections === 1 ? value : undefined;
+          // The channel may open before the first check-in, which is what reports the root of trust.
+          return value.online && value.channelConnections === 1 && value.rootOfTrust !== null
+            ? value
+            : undefined;
         },
         60_000,
         diagnostics,
