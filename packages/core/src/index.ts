@@ -1,4 +1,77 @@
+export type {
+  AlgorithmName,
+  DecodedEventData,
+  EventDigests,
+  EventLog,
+  EventLogAlgorithm,
+  EventLogErrorCode,
+  KnownAlgorithmName,
+  PcrMismatch,
+  QuotedPcrs,
+  ReplayedPcrs,
+  TcgEvent,
+  TcgEventTypeName,
+} from './attestation/eventlog/index.ts';
+export {
+  compareWithQuotedPcrs,
+  EVENT_LOG_LIMITS,
+  EventLogError,
+  eventTypeName,
+  parseEventLog,
+  replayEventLog,
+  TCG_EVENT_TYPES,
+} from './attestation/eventlog/index.ts';
+export type {
+  ClaimedPcrValues,
+  CounterProgress,
+  Credential,
+  MakeCredentialInput,
+  PcrBankSelection,
+  PcrProfileSelection,
+  PcrSelection,
+  PcrValues,
+  QuoteCounters,
+  QuoteErrorCode,
+  TpmClockInfo,
+  TpmCurveName,
+  TpmEccPublic,
+  TpmHashName,
+  TpmObjectAttributes,
+  TpmPublic,
+  TpmQuoteAttest,
+  TpmRsaPublic,
+  TpmScheme,
+  TpmSignature,
+  TpmStructure,
+  TpmSymmetricDefinition,
+  VerifiedQuote,
+  VerifyQuoteInput,
+} from './attestation/quote/index.ts';
+export {
+  assertRestrictedSigningKey,
+  attestBytes,
+  checkCounters,
+  describeSelection,
+  kdfa,
+  kdfe,
+  makeCredential,
+  parseTpm2bPublic,
+  parseTpmsAttest,
+  parseTpmtPublic,
+  parseTpmtSignature,
+  QUOTE_LIMITS,
+  QuoteError,
+  TPM_ALG,
+  TPM_GENERATED_VALUE,
+  TPM_ST_ATTEST_QUOTE,
+  TPM2_TOOLS_CREDENTIAL_MAGIC,
+  tpmName,
+  tpmPublicKeyObject,
+  verifyQuote,
+  verifyTpmSignature,
+} from './attestation/quote/index.ts';
 export { canonicalJson } from './encoding/canonical-json.ts';
+export { newUuidV7 } from './encoding/uuidv7.ts';
 export type { FieldProblem } from './errors/palisade-error.ts';
 export { PalisadeError } from './errors/palisade-error.ts';
 export type { CefOptions } from './events/cef.ts';
@@ -36,3 +109,39 @@ export {
 } from './events/syslog.ts';
 export type { OperatorRole } from './operators/roles.ts';
 export { isOperatorRole, OPERATOR_ROLES } from './operators/roles.ts';
+export type {
+  FirewallAction,
+  FirewallDirection,
+  FirewallPolicy,
+  FirewallPortRange,
+  FirewallProtocol,
+  FirewallRule,
+  PanelEndpoint,
+} from './policy/firewall-policy.ts';
+export { FIREWALL_LIMITS } from './policy/firewall-policy.ts';
+export type {
+  DetectKind,
+  EvaluationContext,
+  RuleAction,
+  RuleCondition,
+  RuleDetect,
+  RuleDocument,
+  RuleEngineOptions,
+  RuleErrorCode,
+  RuleField,
+  RuleFiring,
+  RuleLeaf,
+  RuleOperator,
+  RuleStateSize,
+  SigmaImportOptions,
+  ThresholdScope,
+} from './rules/index.ts';
+export {
+  deviceEvaluable,
+  MAX_FIRING_EVENTS,
+  parseRuleDocument,
+  RULE_LIMITS,
+  RuleEngine,
+  RuleError,
+  sigmaToRule,
+} from './rules/index.ts';

@@ -1,9 +1,9 @@
 import assert from 'node:assert/strict';
 import { describe, it } from 'node:test';
+import { newUuidV7 as newRecordId } from '@palisade/core';
 import fc from 'fast-check';
 import { OutboxError } from './outbox-error.ts';
 import { decodeStoredRecord, encodeNewRecord } from './outbox-record.ts';
-import { newRecordId } from './record-id.ts';
 
 describe('outbox records', () => {
   describe('decodeStoredRecord', () => {

@@ -1,5 +1,5 @@
+import { newUuidV7 as newRecordId } from '@palisade/core';
 import { OutboxError } from './outbox-error.ts';
-import { newRecordId } from './record-id.ts';
 
 /** JSON as the panel receives it. */
 export type JsonValue = null | boolean | number | string | JsonValue[] | { [key: string]: JsonValue };

@@ -8,7 +8,7 @@ import { randomFillSync } from 'node:crypto';
 let lastMs = 0;
 let sequence = 0;
 
-export function newRecordId(now: number = Date.now()): string {
+export function newUuidV7(now: number = Date.now()): string {
   let ms = now;
   if (ms <= lastMs) {
     ms = lastMs;
