@@ -16,6 +16,7 @@ Commands:
   enrollment           approve or reject enrollments held for approval
   ca                   trusted manufacturer CAs; lab IDevID tooling (offline)
   simulate             run a fleet of virtual agents against a panel
+  attest               measured boot, offline: parse and replay a TPM event log
 
 Run 'palisade <command> --help' for a command's options.
 `;
@@ -36,6 +37,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   enrollment: async () => (await import('./commands/enrollment-command.ts')).enrollmentCommand,
   ca: async () => (await import('./commands/ca-command.ts')).caCommand,
   simulate: async () => (await import('./commands/simulate-command.ts')).simulateCommand,
+  attest: async () => (await import('./commands/attest-command.ts')).attestCommand,
 };
 
 /**

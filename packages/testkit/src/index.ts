@@ -1,3 +1,5 @@
+export type { BuiltEvent, BuiltEventLog, EventLogBank, EventLogEntry } from './event-log-builder.ts';
+export { EventLogBuilder, extendIntoTpm } from './event-log-builder.ts';
 export type { Rsyslog, RsyslogOptions, RsyslogTlsOptions } from './rsyslog.ts';
 export { startRsyslog } from './rsyslog.ts';
 export type { LoggedTrap, Snmptrapd, SnmptrapdOptions, SnmptrapdUser } from './snmptrapd.ts';
