@@ -6,6 +6,28 @@ export { createAgentLogger } from './agent-logger.ts';
 export type { PanelEndpoint } from './channel/panel-tls.ts';
 export type { AgentConfig, AgentRootOfTrustConfig } from './config/agent-config.ts';
 export { DEFAULT_AGENT_CONFIG_PATH, loadAgentConfig, parseAgentConfig } from './config/agent-config.ts';
+export type {
+  ApplyOptions,
+  FirewallApplication,
+  FirewallDrift,
+  FirewallErrorCode,
+  FirewallRecovery,
+  FirewallSettlement,
+  NftablesFirewallOptions,
+  NftResult,
+  NftRunner,
+  NftRunnerOptions,
+} from './firewall/index.ts';
+export {
+  ABSENT_TABLE_HASH,
+  createNftRunner,
+  DROP_LOG_PREFIX,
+  FirewallError,
+  MAX_CONFIRM_WINDOW_MS,
+  NftablesFirewall,
+  PALISADE_TABLE,
+  renderFirewall,
+} from './firewall/index.ts';
 export type { Inventory } from './inventory/index.ts';
 export { collectInventory } from './inventory/index.ts';
 export type { OutboxRecord } from './outbox/index.ts';
