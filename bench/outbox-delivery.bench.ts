@@ -49,13 +49,13 @@ const DRIVER = join(import.meta.dirname, 'lib/agent-driver.ts');
 
 const progress = progressReporter(NAME);
 
-/** The ingest's statement (packages/server/src/events/report-ingest.ts), aimed at a scratch table. */
-const INSERT_SQL = `INSERT INTO bench_reference_reports (device_id, record_id, kind, severity, created_at, received_at, body)
-  SELECT $1, r.id, r.kind, r.severity, r.created_at, $2, r.body
+/** The event store's statement (packages/server/src/events/event-store.ts), aimed at a scratch table. */
+const INSERT_SQL = `INSERT INTO bench_reference_events (ingest_key, id, source, device_id, type, severity, message, occurred_at, received_at, fields)
+  SELECT $1, r.id, 'device', $1, r.type, r.severity, r.type, r.occurred_at, $2, r.fields
     FROM unnest($3::text[], $4::text[], $5::smallint[], $6::timestamptz[], $7::jsonb[])
-      AS r (id, kind, severity, created_at, body)
-  ON CONFLICT (device_id, record_id) DO NOTHING
-  RETURNING record_id`;
+      AS r (id, type, severity, occurred_at, fields)
+  ON CONFLICT DO NOTHING
+  RETURNING id`;
 
 interface ReferenceRow {
   readonly id: string;
@@ -75,13 +75,13 @@ function referenceRows(count: number): ReferenceRow[] {
 /**
  * The database reference: the same rows, in the agent's batches of 500, one
  * transaction each, one after another, with the ingest's INSERT … SELECT FROM
- * unnest into `bench_reference_reports (LIKE device_reports INCLUDING ALL)`
- * (same columns, keys and index; no foreign key). What the panel's ingest
+ * unnest into `bench_reference_events (LIKE security_events INCLUDING ALL)`
+ * (same columns, keys and indexes; one table instead of daily partitions). What the panel's ingest
  * costs the database, without HTTP, TLS, JSON parsing or the agent.
  */
 async function databaseRowsPerSec(db: Db, rows: readonly ReferenceRow[]): Promise<number> {
   await db.exec(
-    'DROP TABLE IF EXISTS bench_reference_reports; CREATE TABLE bench_reference_reports (LIKE device_reports INCLUDING ALL)',
+    'DROP TABLE IF EXISTS bench_reference_events; CREATE TABLE bench_reference_events (LIKE security_events INCLUDING ALL)',
   );
   const batches: ReferenceRow[][] = [];
   for (let i = 0; i < rows.length; i += BATCH_RECORDS) batches.push(rows.slice(i, i + BATCH_RECORDS));
@@ -105,7 +105,7 @@ async function databaseRowsPerSec(db: Db, rows: readonly ReferenceRow[]): Promis
   }
   const seconds = (performance.now() - started) / 1000;
   if (inserted !== rows.length) throw new Error(`reference stored ${inserted} of ${rows.length} rows`);
-  await db.exec('DROP TABLE bench_reference_reports');
+  await db.exec('DROP TABLE bench_reference_events');
   return rows.length / seconds;
 }
 
@@ -273,7 +273,7 @@ const driverCode = await driverExit;
 if (driverCode !== 0) throw new Error(`the agent driver did not stop cleanly (code ${driverCode})`);
 
 // After the clock: the panel's database holds every benchmark event exactly once.
-const countSql = 'SELECT count(*)::int AS n FROM device_reports WHERE device_id = $1 AND kind = $2';
+const countSql = 'SELECT count(*)::int AS n FROM security_events WHERE ingest_key = $1 AND type = $2';
 let stored: number;
 if (database.url === undefined) {
   await stopPanelCleanly(panel);
@@ -326,7 +326,7 @@ emitResult({
   reference: {
     what:
       `${dbName}: the same ${EVENTS} rows inserted with the panel's ingest statement (INSERT … SELECT FROM ` +
-      `unnest … ON CONFLICT DO NOTHING RETURNING) into a LIKE device_reports table, ${BATCH_RECORDS} per ` +
+      `unnest … ON CONFLICT DO NOTHING RETURNING) into a LIKE security_events table, ${BATCH_RECORDS} per ` +
       `transaction, one after another, through the panel's Db layer (${database.kind === 'postgres' ? 'pg pool, same database, panel idle' : 'a fresh in-process PGlite, migrated'}); ` +
       `and the same records as JSON lines appended to a new file, ${CONCURRENCY} per write + fdatasync (median of 3)`,
     figures: {
@@ -353,7 +353,7 @@ emitResult({
     `fdatasync). deliveredPerSec = events ÷ time from the first call until the outbox holds no pending ` +
     `record and has counted every one acknowledged (polled every 2 ms): the panel acknowledges a batch only ` +
     `after its transaction commits, so acknowledged = stored. Checked after the clock: count(*) of ` +
-    `device_reports for the device and kind in the panel's database ` +
+    `security_events for the device and type in the panel's database ` +
     `${database.kind === 'postgres' ? '(over pg)' : '(the panel stopped, its PGlite data directory opened)'} ` +
     `equals every event appended. Panel CPU from /proc/<pid>/stat over the measured run` +
     `${database.kind === 'postgres' ? ' (PostgreSQL backends not included)' : ''}; agent CPU = the driver ` +

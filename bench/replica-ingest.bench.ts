@@ -114,7 +114,7 @@ await inParallel(
 
 const counter = await openPostgresDb(databaseUrl, { max: 1 });
 const storedRows = async () =>
-  (await counter.query<{ n: string }>('SELECT count(*) AS n FROM device_reports')).rows[0]?.n ?? '0';
+  (await counter.query<{ n: string }>('SELECT count(*) AS n FROM security_events')).rows[0]?.n ?? '0';
 
 /** One measured run: every device delivering as fast as its replica answers; rows/s from count(*). */
 async function measure(label: string, replicas: readonly { deviceUrl: string; pid: number }[], run: number) {
@@ -227,7 +227,7 @@ emitResult({
     `POST /v1/devices/<id>/reports one after another over its own kept-alive mutual-TLS connection, ` +
     `${DEVICES} batches in flight in all. One replica: every device to A; two: devices alternately to A ` +
     `and B (the same total load). Each run: ${WARMUP_SECONDS} s warm-up, then ${MEASURE_SECONDS} s measured; ` +
-    `rows/s = increase of count(*) of device_reports (the ingest acknowledges only committed batches) ÷ ` +
+    `rows/s = increase of count(*) of security_events (the ingest acknowledges only committed batches) ÷ ` +
     `wall time. ${ROUNDS} rounds of (one, two), medians reported; the table grows through the run, which ` +
     `the alternation spreads over both. CPU % of a core over each measured window: the replicas ` +
     `(/proc/<pid>/stat), every process named postgres on the machine, and the benchmark process (load ` +

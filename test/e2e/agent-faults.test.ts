@@ -485,7 +485,7 @@ describe('agent and panel faults, with real processes', () => {
 
   /** The device's `test.event` rows, read from the database itself. */
   const storedEvents = async (deviceId: string): Promise<StoredEvent[]> => {
-    const sql = `SELECT record_id, body FROM device_reports WHERE device_id = $1 AND kind = 'test.event'`;
+    const sql = `SELECT id AS record_id, fields AS body FROM security_events WHERE ingest_key = $1 AND type = 'test.event'`;
     type Row = { record_id: string; body: { run: number; n: number } };
     const toEvents = (rows: Row[]) => rows.map((r) => ({ id: r.record_id, run: r.body.run, n: r.body.n }));
     if (database) return toEvents((await database.db.query<Row>(sql, [deviceId])).rows);

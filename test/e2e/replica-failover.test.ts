@@ -226,7 +226,7 @@ describe('a panel replica killed with SIGKILL (two replicas on one PostgreSQL)',
       30_000,
     );
     const rows = await database.db.query<{ record_id: string }>(
-      "SELECT record_id FROM device_reports WHERE device_id = 'gw-ha' AND kind = 'test.event'",
+      "SELECT id AS record_id FROM security_events WHERE ingest_key = 'gw-ha' AND type = 'test.event'",
     );
     const stored = new Set(rows.rows.map((row) => row.record_id));
     assert.equal(rows.rows.length, stored.size, 'no record stored twice');

@@ -49,7 +49,8 @@ describe('device API (mutual TLS)', { skip: skipUnlessCommand('curl') }, () => {
 
   async function storedReports(deviceId: string): Promise<number> {
     const result = await bench.t.panel.services.db.query<{ n: number }>(
-      'SELECT count(*)::int AS n FROM device_reports WHERE device_id = $1',
+      `SELECT (SELECT count(*)::int FROM device_reports WHERE device_id = $1)
+            + (SELECT count(*)::int FROM security_events WHERE ingest_key = $1) AS n`,
       [deviceId],
     );
     return result.rows[0]?.n ?? -1;

@@ -22,6 +22,10 @@ export interface PanelConfig {
   readonly heartbeatSeconds: number;
   readonly demoFleet: number;
   readonly estMaxInFlight: number;
+  /** Days security events are kept, by severity: 0–3, 4–6, 7–10. */
+  readonly eventRetentionLowDays: number;
+  readonly eventRetentionMediumDays: number;
+  readonly eventRetentionHighDays: number;
   readonly loginMaxFailures: number;
   readonly loginLockoutSeconds: number;
   /** Plain-HTTP listener for CRL, OCSP and CA certificates (RFC 5280 §4.2.1.13, RFC 6960): relying parties fetch them without TLS. */
@@ -149,6 +153,30 @@ export const PANEL_OPTIONS: readonly OptionSpec[] = [
     kind: 'integer',
     defaultValue: 64,
     help: 'EST enrollments one replica works on at once; beyond it devices get 503 with Retry-After',
+  },
+  {
+    key: 'eventRetentionLowDays',
+    flag: 'event-retention-low',
+    env: 'PALISADE_EVENT_RETENTION_LOW',
+    kind: 'integer',
+    defaultValue: 30,
+    help: 'days security events of severity 0-3 are kept',
+  },
+  {
+    key: 'eventRetentionMediumDays',
+    flag: 'event-retention-medium',
+    env: 'PALISADE_EVENT_RETENTION_MEDIUM',
+    kind: 'integer',
+    defaultValue: 90,
+    help: 'days security events of severity 4-6 are kept',
+  },
+  {
+    key: 'eventRetentionHighDays',
+    flag: 'event-retention-high',
+    env: 'PALISADE_EVENT_RETENTION_HIGH',
+    kind: 'integer',
+    defaultValue: 365,
+    help: 'days security events of severity 7-10 are kept',
   },
   {
     key: 'demoFleet',

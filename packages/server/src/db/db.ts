@@ -40,4 +40,5 @@ export const ADVISORY_LOCK = {
   bootstrap: 7_301_002,
   auditChain: 7_301_003,
   crl: 7_301_004,
+  eventPartitions: 7_301_005,
 } as const;

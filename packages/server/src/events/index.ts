@@ -1,2 +1,17 @@
+export { eventBodyOf, eventOfReport } from './event-of-report.ts';
+export type { EventRetention, MaintenanceResult } from './event-partitions.ts';
+export { DEFAULT_EVENT_RETENTION, EventPartitions } from './event-partitions.ts';
+export type { BatchMarker, DetectionEnqueuer, ExportEnqueuer } from './event-pipeline.ts';
+export { EVENTS_CHANNEL, EventPipeline, exportEventOf } from './event-pipeline.ts';
+export type { EventRouteServices } from './event-routes.ts';
+export { registerEventRoutes } from './event-routes.ts';
+export type { EventFilter, EventPage, EventRef, StoredEvent } from './event-store.ts';
+export { EventStore } from './event-store.ts';
+export type { BatchListener, EventSubscriber } from './event-stream.ts';
+export { EventStream, passes } from './event-stream.ts';
+export type { EventsErrorCode } from './events-error.ts';
+export { EventsError } from './events-error.ts';
+export type { PanelEventInput, RejectedRequest } from './panel-events.ts';
+export { PanelEvents } from './panel-events.ts';
 export type { DeviceReport, IngestResult, ReportListener } from './report-ingest.ts';
 export { ReportIngest } from './report-ingest.ts';

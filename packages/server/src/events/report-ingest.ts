@@ -1,5 +1,6 @@
 import type { Db, Queryable } from '../db/index.ts';
-import type { ExportEvent } from '../siem/export-destination.ts';
+import { eventOfReport } from './event-of-report.ts';
+import type { EventPipeline } from './event-pipeline.ts';
 
 /** One record from an agent's outbox, as parsed at the device API boundary. */
 export interface DeviceReport {
@@ -21,28 +22,27 @@ export interface IngestResult {
 /** Told after a batch commits, with the records that were new (rules and exporters hang off this). */
 export type ReportListener = (deviceId: string, reports: readonly DeviceReport[]) => Promise<void> | void;
 
+/** Report kinds that describe the device rather than something that happened on it. */
+const NOT_EVENTS = new Set(['inventory', 'state']);
+
 /**
  * Idempotent ingest of outbox batches. A batch commits as a whole or not at
  * all, so an acknowledgement always means "in the database"; a redelivered
  * record (the agent crashed before it saw the answer) is acknowledged again
- * and stored once.
+ * and stored once. Events go to the security-event stream (through the
+ * pipeline: stored, queued for export and detection); inventory and state
+ * reports to the device's journal and projections.
  */
-/** Queues stored events for the SIEM exporters, inside the ingest transaction. */
-export type ExportEnqueuer = (tx: Queryable, events: readonly ExportEvent[]) => Promise<void>;
-
-/** Report kinds that describe the device rather than something that happened on it. */
-const NOT_EVENTS = new Set(['inventory', 'state']);
-
 export class ReportIngest {
   readonly #db: Db;
   readonly #now: () => Date;
   readonly #listeners: ReportListener[] = [];
-  readonly #enqueue: ExportEnqueuer | undefined;
+  readonly #pipeline: EventPipeline;
 
-  constructor(db: Db, now: () => Date, enqueue?: ExportEnqueuer) {
+  constructor(db: Db, now: () => Date, pipeline: EventPipeline) {
     this.#db = db;
     this.#now = now;
-    this.#enqueue = enqueue;
+    this.#pipeline = pipeline;
   }
 
   onReports(listener: ReportListener): void {
@@ -51,48 +51,51 @@ export class ReportIngest {
 
   async ingest(deviceId: string, reports: readonly DeviceReport[]): Promise<IngestResult> {
     if (reports.length === 0) return { acknowledged: [], stored: 0 };
+    const receivedAt = this.#now();
+    const events = reports.filter((r) => !NOT_EVENTS.has(r.kind));
+    const others = reports.filter((r) => NOT_EVENTS.has(r.kind));
     const fresh = await this.#db.transaction(async (tx) => {
-      const inserted = await tx.query<{ record_id: string }>(
-        `INSERT INTO device_reports (device_id, record_id, kind, severity, created_at, received_at, body)
-         SELECT $1, r.id, r.kind, r.severity, r.created_at, $2, r.body
-           FROM unnest($3::text[], $4::text[], $5::smallint[], $6::timestamptz[], $7::jsonb[])
-             AS r (id, kind, severity, created_at, body)
-         ON CONFLICT (device_id, record_id) DO NOTHING
-         RETURNING record_id`,
-        [
-          deviceId,
-          this.#now(),
-          reports.map((r) => r.id),
-          reports.map((r) => r.kind),
-          reports.map((r) => r.severity),
-          reports.map((r) => r.createdAt),
-          reports.map((r) => JSON.stringify(r.body)),
-        ],
-      );
-      const ids = new Set(inserted.rows.map((row) => row.record_id));
-      const stored = reports.filter((r) => ids.has(r.id));
-      await this.#projectInventory(deviceId, stored, tx);
-      // Queued for export in the same transaction: an event stored is an event that will be exported.
-      const receivedAt = this.#now().toISOString();
-      await this.#enqueue?.(
+      const storedEvents = await this.#pipeline.storeIn(
         tx,
-        stored
-          .filter((r) => !NOT_EVENTS.has(r.kind))
-          .map((r) => ({
-            id: r.id,
-            source: 'device',
-            deviceId,
-            type: r.kind,
-            severity: r.severity,
-            occurredAt: r.createdAt,
-            receivedAt,
-            body: r.body,
-          })),
+        deviceId,
+        events.map((r) => eventOfReport(deviceId, r, receivedAt)),
       );
-      return stored;
+      const freshIds = new Set(storedEvents.map((e) => e.id));
+      const storedOthers =
+        others.length > 0 ? await this.#storeReports(tx, deviceId, others, receivedAt) : [];
+      await this.#projectInventory(deviceId, storedOthers, tx);
+      // `delete` makes a record repeated inside the batch count once.
+      return [...events.filter((r) => freshIds.delete(r.id)), ...storedOthers];
     });
     for (const listener of this.#listeners) await listener(deviceId, fresh);
     return { acknowledged: reports.map((r) => r.id), stored: fresh.length };
+  }
+
+  async #storeReports(
+    tx: Queryable,
+    deviceId: string,
+    reports: readonly DeviceReport[],
+    receivedAt: Date,
+  ): Promise<DeviceReport[]> {
+    const inserted = await tx.query<{ record_id: string }>(
+      `INSERT INTO device_reports (device_id, record_id, kind, severity, created_at, received_at, body)
+       SELECT $1, r.id, r.kind, r.severity, r.created_at, $2, r.body
+         FROM unnest($3::text[], $4::text[], $5::smallint[], $6::timestamptz[], $7::jsonb[])
+           AS r (id, kind, severity, created_at, body)
+       ON CONFLICT (device_id, record_id) DO NOTHING
+       RETURNING record_id`,
+      [
+        deviceId,
+        receivedAt,
+        reports.map((r) => r.id),
+        reports.map((r) => r.kind),
+        reports.map((r) => r.severity),
+        reports.map((r) => r.createdAt),
+        reports.map((r) => JSON.stringify(r.body)),
+      ],
+    );
+    const ids = new Set(inserted.rows.map((row) => row.record_id));
+    return reports.filter((r) => ids.has(r.id));
   }
 
   /** The device's latest inventory, or undefined before its first report. */
@@ -107,7 +110,7 @@ export class ReportIngest {
     return row && { reportedAt: row.reported_at.toISOString(), inventory: row.inventory };
   }
 
-  /** Reports of one device, newest first (the events context replaces this with search). */
+  /** What one device delivered, events and reports together, newest first by the device's clock. */
   async recent(deviceId: string, limit: number): Promise<DeviceReport[]> {
     const result = await this.#db.query<{
       record_id: string;
@@ -116,8 +119,12 @@ export class ReportIngest {
       created_at: Date;
       body: unknown;
     }>(
-      `SELECT record_id, kind, severity, created_at, body FROM device_reports
-        WHERE device_id = $1 ORDER BY created_at DESC, record_id DESC LIMIT $2`,
+      `(SELECT record_id, kind, severity, created_at, body FROM device_reports WHERE device_id = $1
+         ORDER BY created_at DESC, record_id DESC LIMIT $2)
+       UNION ALL
+       (SELECT id, type, severity, occurred_at, jsonb_build_object('message', message) || fields
+          FROM security_events WHERE ingest_key = $1 ORDER BY occurred_at DESC, id DESC LIMIT $2)
+       ORDER BY created_at DESC, record_id DESC LIMIT $2`,
       [deviceId, limit],
     );
     return result.rows.map((row) => ({

@@ -1,6 +1,8 @@
+import type { RuleErrorCode } from '@palisade/core';
 import type { ChannelErrorCode } from '../channel/channel-error.ts';
 import type { DeviceErrorCode } from '../devices/device-errors.ts';
 import type { EnrollmentErrorCode } from '../est/enrollment-error.ts';
+import type { EventsErrorCode } from '../events/events-error.ts';
 import type { AuthErrorCode, OperatorErrorCode } from '../operators/operator-errors.ts';
 import type { RequestErrorCode } from './request-error.ts';
 
@@ -11,7 +13,9 @@ export type HttpErrorCode =
   | OperatorErrorCode
   | DeviceErrorCode
   | EnrollmentErrorCode
-  | ChannelErrorCode;
+  | ChannelErrorCode
+  | EventsErrorCode
+  | RuleErrorCode;
 
 /**
  * The one place where error codes become HTTP status codes. A code missing
@@ -70,6 +74,18 @@ export const ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   ENROLLMENT_REJECTED: 403,
   DEVICE_CERTIFICATE_REQUIRED: 401,
   DEVICE_CERTIFICATE_REFUSED: 401,
+
+  EVENT_CURSOR_INVALID: 400,
+  EVENT_STREAM_BUSY: 503,
+  RULE_NOT_FOUND: 404,
+  RULE_EXISTS: 409,
+  RULE_REFERENCE_INVALID: 400,
+  ALERT_NOT_FOUND: 404,
+  ALERT_STATE_CONFLICT: 409,
+  RULE_INVALID: 400,
+  RULE_TOO_COMPLEX: 400,
+  SIGMA_INVALID: 400,
+  SIGMA_UNSUPPORTED: 422,
 };
 
 export function isHttpErrorCode(code: string): code is HttpErrorCode {

@@ -103,8 +103,11 @@ export function sendProblem(reply: FastifyReply, error: PalisadeError): FastifyR
   return reply.code(problem.status).type(PROBLEM_CONTENT_TYPE).send(problem);
 }
 
+/** Told of every refused request (4xx): the panel records the security-relevant ones as events. */
+export type RejectionListener = (request: FastifyRequest, code: string, status: number) => void;
+
 /** Installs the error and not-found handlers: every failure leaves as problem+json. */
-export function installProblemHandlers(app: FastifyInstance): void {
+export function installProblemHandlers(app: FastifyInstance, onRejected?: RejectionListener): void {
   app.setErrorHandler((error, request, reply) => {
     const domain = toDomainError(error);
     const status = isHttpErrorCode(domain.code) ? ERROR_STATUS[domain.code] : 500;
@@ -113,6 +116,7 @@ export function installProblemHandlers(app: FastifyInstance): void {
     } else {
       // Every rejected request is a security event: it names the code, never the payload.
       request.log.warn({ securityEvent: true, code: domain.code, status }, 'request rejected');
+      onRejected?.(request, domain.code, status);
     }
     return sendProblem(reply, domain);
   });

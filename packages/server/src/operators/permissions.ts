@@ -15,6 +15,9 @@ export const PERMISSIONS = [
   'pki:manage',
   'siem:read',
   'siem:manage',
+  'events:read',
+  'alerts:manage',
+  'rules:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 
@@ -22,9 +25,10 @@ export type Permission = (typeof PERMISSIONS)[number];
 export type RouteAccess = 'public' | 'authenticated' | Permission;
 
 export const ROLE_PERMISSIONS: Readonly<Record<OperatorRole, ReadonlySet<Permission>>> = {
-  viewer: new Set(['fleet:read']),
-  auditor: new Set(['fleet:read', 'operators:read', 'audit:read', 'siem:read']),
-  operator: new Set(['fleet:read', 'fleet:manage']),
+  viewer: new Set(['fleet:read', 'events:read']),
+  auditor: new Set(['fleet:read', 'operators:read', 'audit:read', 'siem:read', 'events:read']),
+  // Operators triage alerts; writing detection rules (what counts as an attack) stays with admins.
+  operator: new Set(['fleet:read', 'fleet:manage', 'events:read', 'alerts:manage']),
   admin: new Set(PERMISSIONS),
 };
 

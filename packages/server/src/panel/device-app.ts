@@ -75,7 +75,17 @@ export async function buildDeviceApp(options: DeviceAppOptions): Promise<DeviceA
     },
   });
   app.removeContentTypeParser('text/plain');
-  installProblemHandlers(app);
+  installProblemHandlers(app, (request, code, status) =>
+    options.services.panelEvents.rejected({
+      code,
+      status,
+      listener: 'device',
+      remoteAddress: request.ip,
+      method: request.method,
+      path: request.url.split('?')[0] ?? '',
+      ...(request.device ? { deviceId: request.device.id } : {}),
+    }),
+  );
   app.decorateRequest('device', undefined);
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);

@@ -4,7 +4,9 @@ import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAuditRoutes } from '../audit/index.ts';
 import { registerChannelOperatorRoutes } from '../channel/index.ts';
+import { registerDetectionRoutes } from '../detection/index.ts';
 import { registerDeviceRoutes } from '../devices/index.ts';
+import { registerEventRoutes } from '../events/index.ts';
 import { registerExporterRoutes } from '../siem/index.ts';
 import '../http/fastify-augment.ts';
 import { installProblemHandlers } from '../http/problem.ts';
@@ -38,7 +40,16 @@ export async function buildOperatorApp(options: OperatorAppOptions): Promise<Fas
   });
   // Only JSON bodies: a text/plain body is a 415, not something to coerce.
   app.removeContentTypeParser('text/plain');
-  installProblemHandlers(app);
+  installProblemHandlers(app, (request, code, status) =>
+    services.panelEvents.rejected({
+      code,
+      status,
+      listener: 'operator',
+      remoteAddress: request.ip,
+      method: request.method,
+      path: request.url.split('?')[0] ?? '',
+    }),
+  );
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
     void reply.header('cache-control', 'no-store');
@@ -90,6 +101,8 @@ export async function buildOperatorApp(options: OperatorAppOptions): Promise<Fas
   registerDeviceRoutes(app, services);
   registerChannelOperatorRoutes(app, services);
   registerExporterRoutes(app, services);
+  registerEventRoutes(app, services);
+  registerDetectionRoutes(app, services);
   await app.ready();
   return app;
 }

@@ -3,9 +3,17 @@ import { AuditLog } from '../audit/index.ts';
 import { DevicePresence, PushHub } from '../channel/index.ts';
 import type { PanelConfig } from '../config/index.ts';
 import type { Db } from '../db/index.ts';
+import { AlertStore, DetectionQueue, RuleStore } from '../detection/index.ts';
 import { DeviceRegistry, EnrollmentTokens, ManufacturerTrust, PendingEnrollments } from '../devices/index.ts';
 import { DevicePeers, EstService } from '../est/index.ts';
-import { ReportIngest } from '../events/index.ts';
+import {
+  EventPartitions,
+  EventPipeline,
+  EventStore,
+  EventStream,
+  PanelEvents,
+  ReportIngest,
+} from '../events/index.ts';
 import { OperatorCredentials, OperatorDirectory } from '../operators/index.ts';
 import type { CaHierarchy, RevocationEndpoints } from '../pki/index.ts';
 import { buildIssuerRevocation, reissueCrls } from '../revocation/index.ts';
@@ -70,12 +78,29 @@ export async function buildPanelServices(input: {
   );
   operators.onCredentialsChange((operatorId) => credentials.forgetOperator(operatorId));
   const exports = new ExporterQueue(db, { owner: randomUUID() });
+  const eventStore = new EventStore(db);
+  const eventPipeline = new EventPipeline(db, eventStore, (tx, events) => exports.enqueueIn(tx, events));
   return {
+    rules: new RuleStore(db, audit, now),
+    alerts: new AlertStore(db, audit, now),
+    detectionQueue: new DetectionQueue(db),
+    eventStore,
+    eventPipeline,
+    eventStream: new EventStream(db, eventStore),
+    eventPartitions: new EventPartitions(db, {
+      now,
+      retention: {
+        lowDays: config.eventRetentionLowDays,
+        mediumDays: config.eventRetentionMediumDays,
+        highDays: config.eventRetentionHighDays,
+      },
+    }),
+    panelEvents: new PanelEvents(eventPipeline, now, input.onInternalError),
     presence: new DevicePresence(db, { now, heartbeatSeconds: config.heartbeatSeconds }),
     hub: new PushHub(),
     exports,
     ocspCache: revocation.ocsp,
-    ingest: new ReportIngest(db, now, (tx, events) => exports.enqueueIn(tx, events)),
+    ingest: new ReportIngest(db, now, eventPipeline),
     revocation,
     db,
     audit,

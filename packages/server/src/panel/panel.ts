@@ -1,3 +1,4 @@
+import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
 import { join } from 'node:path';
@@ -5,6 +6,7 @@ import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { PanelConfig } from '../config/index.ts';
 import { type Db, migrate, openPgliteDb, openPostgresDb } from '../db/index.ts';
+import { DetectionWorker, WorkerLease } from '../detection/index.ts';
 import {
   type CaKeySource,
   ensureCaHierarchy,
@@ -70,6 +72,8 @@ export interface RunningPanel {
 }
 
 const CRL_CHECK_INTERVAL_MS = 5 * 60 * 1000;
+/** How often event partitions are prepared and retention applied. */
+const EVENT_MAINTENANCE_INTERVAL_MS = 3_600_000;
 /** PostgreSQL channel on which replicas tell each other about revoked certificate serials. */
 const REVOCATION_CHANNEL = 'palisade_revocation';
 
@@ -212,6 +216,40 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
     });
     exporters.start();
     cleanup.push(() => exporters.stop());
+    await services.eventStream.start((error) =>
+      logger.warn({ err: error }, 'live event stream fetch failed'),
+    );
+    cleanup.push(() => services.eventStream.stop());
+    const detection = new DetectionWorker({
+      db,
+      rules: services.rules,
+      queue: services.detectionQueue,
+      alerts: services.alerts,
+      pipeline: services.eventPipeline,
+      panelEvents: services.panelEvents,
+      lease: new WorkerLease(db, { name: 'detection', owner: randomUUID() }),
+      logger: logger.child({ component: 'detection' }),
+    });
+    // Events are queued for detection only while some rule is enabled (on this replica's last reload).
+    services.eventPipeline.setDetection((tx, ingestKey, events) =>
+      detection.active ? services.detectionQueue.enqueueIn(tx, ingestKey, events) : Promise.resolve(),
+    );
+    await detection.start();
+    cleanup.push(() => detection.stop());
+    // Each committed batch anywhere wakes the workers here: events reach rules and the SIEM without a poll's wait.
+    services.eventStream.onBatch(() => {
+      detection.wake();
+      exporters.wake();
+    });
+    // Today's and the next days' event partitions exist before events need them; retention runs hourly.
+    await services.eventPartitions.maintain();
+    const partitionTimer = setInterval(() => {
+      services.eventPartitions
+        .maintain()
+        .catch((error: unknown) => logger.error({ err: error }, 'event partition maintenance failed'));
+    }, EVENT_MAINTENANCE_INTERVAL_MS);
+    partitionTimer.unref();
+    cleanup.push(async () => clearInterval(partitionTimer));
     services.manufacturers.onChange(() => device.refreshTrust());
     services.devices.onRevocation(async (revoked) => {
       const serials = revoked.map((r) => r.serial);

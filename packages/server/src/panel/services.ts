@@ -1,6 +1,7 @@
 import type { AuditLog } from '../audit/index.ts';
 import type { DevicePresence, PushHub } from '../channel/index.ts';
 import type { Db } from '../db/index.ts';
+import type { AlertStore, DetectionQueue, RuleStore } from '../detection/index.ts';
 import type {
   DeviceRegistry,
   EnrollmentTokens,
@@ -8,7 +9,14 @@ import type {
   PendingEnrollments,
 } from '../devices/index.ts';
 import type { DevicePeers, EstService } from '../est/index.ts';
-import type { ReportIngest } from '../events/index.ts';
+import type {
+  EventPartitions,
+  EventPipeline,
+  EventStore,
+  EventStream,
+  PanelEvents,
+  ReportIngest,
+} from '../events/index.ts';
 import type { OperatorCredentials, OperatorDirectory } from '../operators/index.ts';
 import type { CaHierarchy } from '../pki/index.ts';
 import type { RevocationRouteServices } from '../revocation/index.ts';
@@ -31,6 +39,14 @@ export interface PanelServices {
   readonly presence: DevicePresence;
   readonly hub: PushHub;
   readonly ingest: ReportIngest;
+  readonly eventStore: EventStore;
+  readonly eventPipeline: EventPipeline;
+  readonly eventStream: EventStream;
+  readonly eventPartitions: EventPartitions;
+  readonly panelEvents: PanelEvents;
+  readonly rules: RuleStore;
+  readonly alerts: AlertStore;
+  readonly detectionQueue: DetectionQueue;
   readonly exports: ExporterQueue;
   /** Drops this replica's cached OCSP answers (a revocation committed elsewhere). */
   readonly ocspCache: { invalidate(): void };

@@ -16,7 +16,8 @@ import {
   type TestDatabase,
 } from '@palisade/testkit';
 import pino from 'pino';
-import { ReportIngest } from '../events/index.ts';
+import type { Db } from '../db/index.ts';
+import { EventPipeline, EventStore, ReportIngest } from '../events/index.ts';
 import { exporterDestination } from './exporter-destinations.ts';
 import { ExporterQueue } from './exporter-queue.ts';
 import { ExporterWorker } from './exporter-worker.ts';
@@ -112,11 +113,7 @@ describe('SIEM exporter pipeline: ingest → durable queue → destination', {
     await database.db.query(
       "INSERT INTO devices (id, group_name, state) VALUES ('gw-siem', 'default', 'enrolled') ON CONFLICT DO NOTHING",
     );
-    const ingest = new ReportIngest(
-      database.db,
-      () => new Date(),
-      (tx, events) => queue().enqueueIn(tx, events),
-    );
+    const ingest = ingestInto(database.db, queue());
     const reports = Array.from({ length: count }, (_, i) => ({
       id: randomUUID(),
       kind: i % 5 === 0 ? 'inventory' : 'auth.login-failed',
@@ -219,11 +216,7 @@ describe('SIEM exporter to a real rsyslog over TCP, across an outage', {
       "INSERT INTO devices (id, group_name, state) VALUES ('gw-sys', 'default', 'enrolled')",
     );
     const queue = new ExporterQueue(database.db, { owner: 'replica-1' });
-    const ingest = new ReportIngest(
-      database.db,
-      () => new Date(),
-      (tx, events) => queue.enqueueIn(tx, events),
-    );
+    const ingest = ingestInto(database.db, queue);
     const worker = new ExporterWorker({
       db: database.db,
       queue,
@@ -306,11 +299,7 @@ describe('SIEM exporter to a real snmptrapd (SNMP v2c informs)', {
       "INSERT INTO devices (id, group_name, state) VALUES ('gw-snmp', 'default', 'enrolled')",
     );
     const queue = new ExporterQueue(database.db, { owner: 'replica-1' });
-    const ingest = new ReportIngest(
-      database.db,
-      () => new Date(),
-      (tx, events) => queue.enqueueIn(tx, events),
-    );
+    const ingest = ingestInto(database.db, queue);
     const reports = Array.from({ length: 5 }, (_, n) => ({
       id: randomUUID(),
       kind: 'tamper.detected',
@@ -341,3 +330,12 @@ describe('SIEM exporter to a real snmptrapd (SNMP v2c informs)', {
     assert.equal((await queue.lag())[0]?.pending, 0, 'informs were acknowledged, so the queue is empty');
   });
 });
+
+/** The panel's ingest path with the exporters' queue behind it, as panel-services wires it. */
+function ingestInto(db: Db, queue: ExporterQueue): ReportIngest {
+  return new ReportIngest(
+    db,
+    () => new Date(),
+    new EventPipeline(db, new EventStore(db), (tx, events) => queue.enqueueIn(tx, events)),
+  );
+}

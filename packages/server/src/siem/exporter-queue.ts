@@ -2,7 +2,8 @@ import type { Db, Queryable } from '../db/index.ts';
 import type { ExportEvent } from './export-destination.ts';
 
 export interface QueuedBatch {
-  readonly lastSeq: number;
+  /** Exactly the rows read: concurrent ingest transactions may commit lower sequence numbers later. */
+  readonly seqs: readonly number[];
   readonly events: readonly ExportEvent[];
 }
 
@@ -90,7 +91,9 @@ export class ExporterQueue {
       [exporterId, limit],
     );
     const last = rows.rows.at(-1);
-    return last ? { lastSeq: last.seq, events: rows.rows.map((row) => row.event) } : undefined;
+    return last
+      ? { seqs: rows.rows.map((row) => row.seq), events: rows.rows.map((row) => row.event) }
+      : undefined;
   }
 
   /** Removes what the destination took; answers false (removing nothing) when the lease was lost meanwhile. */
@@ -101,9 +104,10 @@ export class ExporterQueue {
         [exporterId, this.#owner],
       );
       if (state.rowCount === 0) return false;
-      await tx.query('DELETE FROM siem_outbox WHERE exporter_id = $1 AND seq <= $2', [
+      // By the rows sent, never `seq <= last`: a row committed late with a lower seq has not been sent.
+      await tx.query('DELETE FROM siem_outbox WHERE exporter_id = $1 AND seq = ANY($2::bigint[])', [
         exporterId,
-        batch.lastSeq,
+        batch.seqs,
       ]);
       await tx.query(
         `UPDATE siem_exporter_state SET delivered = delivered + $2, last_delivered_at = now(), last_error = NULL

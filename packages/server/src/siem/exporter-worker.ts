@@ -39,6 +39,8 @@ export class ExporterWorker {
   #timer: NodeJS.Timeout | undefined;
   #running: Promise<unknown> | undefined;
   #stopped = false;
+  #waking = false;
+  #tick: (() => void) | undefined;
 
   constructor(options: ExporterWorkerOptions) {
     this.#o = options;
@@ -47,6 +49,7 @@ export class ExporterWorker {
   start(): void {
     const tick = () => {
       if (this.#stopped) return;
+      this.#timer = undefined;
       this.#running = this.runOnce()
         .catch((error: unknown) => {
           this.#o.logger.error({ err: error }, 'SIEM export round failed');
@@ -58,7 +61,22 @@ export class ExporterWorker {
           if (!this.#stopped) this.#timer = setTimeout(tick, delay);
         });
     };
+    this.#tick = tick;
     tick();
+  }
+
+  /** Runs a round now instead of at the next poll (a batch of events was just stored). */
+  wake(): void {
+    if (this.#stopped || this.#waking) return;
+    this.#waking = true;
+    // Coalesces a burst of wake-ups into one early round after the current one.
+    void Promise.resolve(this.#running).then(() => {
+      this.#waking = false;
+      if (this.#stopped || !this.#timer) return;
+      clearTimeout(this.#timer);
+      this.#timer = undefined;
+      this.#tick?.();
+    });
   }
 
   async stop(): Promise<void> {

@@ -1,0 +1,11 @@
+export type { Alert, AlertContext, AlertStatus } from './alert-store.ts';
+export { AlertStore } from './alert-store.ts';
+export type { QueuedEvent } from './detection-queue.ts';
+export { DetectionQueue } from './detection-queue.ts';
+export type { DetectionRouteServices } from './detection-routes.ts';
+export { registerDetectionRoutes } from './detection-routes.ts';
+export type { DetectionWorkerOptions } from './detection-worker.ts';
+export { DetectionWorker } from './detection-worker.ts';
+export type { RuleActor, RuleVersion, StoredRule } from './rule-store.ts';
+export { RULES_CHANNEL, RuleStore } from './rule-store.ts';
+export { WorkerLease } from './worker-lease.ts';
