@@ -280,6 +280,25 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventTypeInfo>> = {
     controls: ['SI-3'],
     fields: { reason, alertId: str('alert that caused it, if any'), operator: str('operator user name') },
   },
+  'policy.apply_failed': {
+    title: 'Policy not applied on a device',
+    source: 'panel',
+    defaultSeverity: 6,
+    controls: ['PD-1', 'PD-2'],
+    fields: {
+      kind: str('policy kind'),
+      policyId: str('policy ID'),
+      version: num('policy version'),
+      state: str('failed or rolled_back'),
+    },
+  },
+  'policy.rollout_paused': {
+    title: 'Policy rollout paused on failures',
+    source: 'panel',
+    defaultSeverity: 6,
+    controls: ['PD-2'],
+    fields: { rolloutId: str('rollout ID'), policyId: str('policy ID'), version: num('policy version'), reason },
+  },
   'siem.export_failed': {
     title: 'SIEM export failing',
     source: 'panel',

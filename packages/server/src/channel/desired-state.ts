@@ -9,6 +9,8 @@ import { canonicalJson } from '@palisade/core';
 export interface DesiredState {
   readonly version: string;
   readonly heartbeatSeconds: number;
+  /** The effective policy per kind, at the version the device's rollout phase gives it. */
+  readonly policies: Readonly<Record<string, { policyId: string; version: number; digest: string }>>;
 }
 
 export function desiredState(content: Omit<DesiredState, 'version'>): DesiredState {

@@ -6,7 +6,7 @@ import { DEVICE_ID_PARAMS } from '../devices/index.ts';
 import type { DeviceReport, ReportIngest } from '../events/index.ts';
 import { RequestError } from '../http/request-error.ts';
 import { ChannelError } from './channel-error.ts';
-import { desiredState } from './desired-state.ts';
+import { type DesiredState, desiredState } from './desired-state.ts';
 import type { DevicePresence } from './device-presence.ts';
 import type { PushHub } from './push-hub.ts';
 
@@ -16,6 +16,10 @@ export interface DeviceApiServices {
   readonly presence: DevicePresence;
   readonly hub: PushHub;
   readonly ingest: ReportIngest;
+  /** The device's effective policies (the policies context); none when absent. */
+  readonly policyDelivery?: {
+    desired(deviceId: string): Promise<DesiredState['policies']>;
+  };
 }
 
 /** Records per outbox batch; agents send at most this many per request. */
@@ -43,7 +47,7 @@ const reportSchema = {
  * that device's own certificate opens it: device A asking for B's resources
  * gets 403 and leaves a security record in the audit log.
  */
-async function requireOwnDevice(audit: AuditLog, request: FastifyRequest): Promise<string> {
+export async function requireOwnDevice(audit: AuditLog, request: FastifyRequest): Promise<string> {
   const device = request.device;
   if (!device)
     throw new RequestError(
@@ -146,7 +150,11 @@ export async function registerDeviceApiRoutes(
   app.get<{ Params: { id: string } }>(
     '/v1/devices/:id/desired-state',
     { ...own, schema: { params: DEVICE_ID_PARAMS } },
-    async () => desiredState({ heartbeatSeconds: presence.heartbeatSeconds }),
+    async (request) =>
+      desiredState({
+        heartbeatSeconds: presence.heartbeatSeconds,
+        policies: (await services.policyDelivery?.desired(request.params.id)) ?? {},
+      }),
   );
 
   app.get<{ Params: { id: string } }>(

@@ -5,7 +5,7 @@ export { registerChannelOperatorRoutes } from './channel-operator-routes.ts';
 export type { DesiredState } from './desired-state.ts';
 export { desiredState } from './desired-state.ts';
 export type { DeviceApiServices } from './device-api-routes.ts';
-export { MAX_REPORTS_PER_BATCH, registerDeviceApiRoutes } from './device-api-routes.ts';
+export { MAX_REPORTS_PER_BATCH, registerDeviceApiRoutes, requireOwnDevice } from './device-api-routes.ts';
 export type { CheckIn, PresenceView } from './device-presence.ts';
 export { DevicePresence } from './device-presence.ts';
 export type { PushMessage } from './push-hub.ts';

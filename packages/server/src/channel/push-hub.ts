@@ -49,6 +49,22 @@ export class PushHub {
     return here;
   }
 
+  /**
+   * The same message to many devices (a policy rollout phase): one NOTIFY per
+   * chunk of device IDs instead of one per device.
+   */
+  async publishMany(deviceIds: readonly string[], message: PushMessage): Promise<void> {
+    const chunk = 60; // 60 × 128-character IDs stay under NOTIFY's 8000-byte payload
+    for (let i = 0; i < deviceIds.length; i += chunk) {
+      const ids = deviceIds.slice(i, i + chunk);
+      for (const id of ids) this.push(id, message);
+      await this.#db?.notify(
+        PUSH_CHANNEL,
+        JSON.stringify({ origin: this.#replicaId, deviceIds: ids, message }),
+      );
+    }
+  }
+
   #receive(payload: string): void {
     let parsed: unknown;
     try {
@@ -56,20 +72,15 @@ export class PushHub {
     } catch {
       return;
     }
-    const { origin, deviceId, message } = (parsed ?? {}) as {
+    const { origin, deviceId, deviceIds, message } = (parsed ?? {}) as {
       origin?: unknown;
       deviceId?: unknown;
+      deviceIds?: unknown;
       message?: unknown;
     };
-    if (
-      origin === this.#replicaId ||
-      typeof deviceId !== 'string' ||
-      typeof message !== 'object' ||
-      message === null
-    ) {
-      return;
-    }
-    this.push(deviceId, message as PushMessage);
+    if (origin === this.#replicaId || typeof message !== 'object' || message === null) return;
+    const targets = Array.isArray(deviceIds) ? deviceIds : [deviceId];
+    for (const target of targets) if (typeof target === 'string') this.push(target, message as PushMessage);
   }
 
   add(deviceId: string, socket: WebSocket): void {

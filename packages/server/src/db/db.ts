@@ -41,4 +41,6 @@ export const ADVISORY_LOCK = {
   auditChain: 7_301_003,
   crl: 7_301_004,
   eventPartitions: 7_301_005,
+  policyKeys: 7_301_006,
+  policyRollouts: 7_301_007,
 } as const;

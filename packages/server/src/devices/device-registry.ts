@@ -355,6 +355,26 @@ export class DeviceRegistry {
     return result.rowCount;
   }
 
+  /** Replaces the device's tags (policies can be assigned per tag), audited. */
+  async setTags(deviceId: string, tags: readonly string[], by: RegistryActor): Promise<void> {
+    const sorted = [...new Set(tags)].sort();
+    await this.#db.transaction(async (tx) => {
+      const result = await tx.query<{ tags: string[] }>(
+        'UPDATE devices SET tags = $2, updated_at = now() WHERE id = $1 RETURNING tags',
+        [deviceId, sorted],
+      );
+      if (result.rowCount === 0) throw new DeviceError('DEVICE_NOT_FOUND', `no device ${deviceId}`);
+      await this.#audit.appendIn(tx, {
+        actor: by.actor,
+        action: 'device.tags',
+        target: `device:${deviceId}`,
+        outcome: 'success',
+        ...(by.source !== undefined ? { source: by.source } : {}),
+        details: { tags: sorted },
+      });
+    });
+  }
+
   /** Revokes every valid certificate of the device; the device can no longer connect. */
   async revoke(by: RegistryActor, deviceId: string, reason: string): Promise<Device> {
     return this.#endDevice(by, deviceId, reason, 'revoked');

@@ -1,9 +1,10 @@
-import type { RuleErrorCode } from '@palisade/core';
+import type { PolicyErrorCode, RuleErrorCode } from '@palisade/core';
 import type { ChannelErrorCode } from '../channel/channel-error.ts';
 import type { DeviceErrorCode } from '../devices/device-errors.ts';
 import type { EnrollmentErrorCode } from '../est/enrollment-error.ts';
 import type { EventsErrorCode } from '../events/events-error.ts';
 import type { AuthErrorCode, OperatorErrorCode } from '../operators/operator-errors.ts';
+import type { PoliciesErrorCode } from '../policies/policies-error.ts';
 import type { RequestErrorCode } from './request-error.ts';
 
 /** Every error code that can reach an HTTP client. */
@@ -15,7 +16,9 @@ export type HttpErrorCode =
   | EnrollmentErrorCode
   | ChannelErrorCode
   | EventsErrorCode
-  | RuleErrorCode;
+  | RuleErrorCode
+  | PolicyErrorCode
+  | PoliciesErrorCode;
 
 /**
  * The one place where error codes become HTTP status codes. A code missing
@@ -86,6 +89,23 @@ export const ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   RULE_TOO_COMPLEX: 400,
   SIGMA_INVALID: 400,
   SIGMA_UNSUPPORTED: 422,
+
+  POLICY_INVALID: 400,
+  POLICY_KIND_UNKNOWN: 400,
+  POLICY_KIND_MISMATCH: 400,
+  POLICY_LOCKS_OUT_PANEL: 422,
+  POLICY_UNSIGNED: 400,
+  POLICY_SIGNATURE_INVALID: 400,
+  POLICY_SIGNER_UNKNOWN: 400,
+  POLICY_VERSION_REPLAYED: 409,
+  POLICY_KEY_INVALID: 500,
+  POLICY_NOT_FOUND: 404,
+  POLICY_EXISTS: 409,
+  POLICY_ASSIGNMENT_INVALID: 400,
+  POLICY_ASSIGNMENT_NOT_FOUND: 404,
+  ROLLOUT_NOT_FOUND: 404,
+  ROLLOUT_STATE_CONFLICT: 409,
+  POLICY_STATUS_INVALID: 400,
 };
 
 export function isHttpErrorCode(code: string): code is HttpErrorCode {

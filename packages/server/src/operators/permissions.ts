@@ -18,6 +18,7 @@ export const PERMISSIONS = [
   'events:read',
   'alerts:manage',
   'rules:manage',
+  'policies:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

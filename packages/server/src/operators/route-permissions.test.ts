@@ -56,6 +56,22 @@ const EXPECTED_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'GET /v1/alerts/:id': 'events:read',
   'POST /v1/alerts/:id/acknowledge': 'alerts:manage',
   'POST /v1/alerts/:id/resolve': 'alerts:manage',
+  'GET /v1/policies/schemas/:kind': 'fleet:read',
+  'GET /v1/policies': 'fleet:read',
+  'POST /v1/policies': 'policies:manage',
+  'GET /v1/policies/:id': 'fleet:read',
+  'GET /v1/policies/:id/versions/:version': 'fleet:read',
+  'POST /v1/policies/:id/versions': 'policies:manage',
+  'POST /v1/policies/:id/preview': 'fleet:read',
+  'GET /v1/policy-assignments': 'fleet:read',
+  'PUT /v1/policy-assignments': 'policies:manage',
+  'PUT /v1/devices/:id/tags': 'fleet:manage',
+  'GET /v1/devices/:id/effective-policy': 'fleet:read',
+  'GET /v1/policy-rollouts': 'fleet:read',
+  'GET /v1/policy-rollouts/:id': 'fleet:read',
+  'POST /v1/policy-rollouts/:id/pause': 'policies:manage',
+  'POST /v1/policy-rollouts/:id/resume': 'policies:manage',
+  'POST /v1/policy-rollouts/:id/cancel': 'policies:manage',
   'GET /v1/groups': 'fleet:read',
   'PUT /v1/groups/:name': 'fleet:manage',
   'GET /v1/manufacturers': 'fleet:read',
@@ -77,8 +93,13 @@ function concrete(url: string): string {
   if (STREAMING.has(url)) return `${url}?minSeverity=99`;
   return url
     .replace(':username', 'nobody-here')
+    .replace(':kind', 'firewall')
+    .replace(':version', '1')
     .replace(':name', 'no-such-group')
-    .replace(':id', url.includes('/devices/') ? 'no-such-device' : url.includes('/rules/') ? 'no-such-rule' : randomUUID());
+    .replace(
+      ':id',
+      url.includes('/devices/') ? 'no-such-device' : url.includes('/rules/') ? 'no-such-rule' : randomUUID(),
+    );
 }
 
 describe('operator route permissions', () => {

@@ -6,6 +6,7 @@ import { registerDeviceApiRoutes } from '../channel/index.ts';
 import { csrAttributesDer, EnrollmentError, registerEstRoutes } from '../est/index.ts';
 import { installProblemHandlers } from '../http/problem.ts';
 import { RequestError } from '../http/request-error.ts';
+import { registerPolicyDeviceRoutes } from '../policies/index.ts';
 import { registerRevocationRoutes } from '../revocation/index.ts';
 import { createFastify } from './http-options.ts';
 import type { PanelServices } from './services.ts';
@@ -128,6 +129,7 @@ export async function buildDeviceApp(options: DeviceAppOptions): Promise<DeviceA
     }, SHUTDOWN_GRACE_MS).unref();
   });
   await registerDeviceApiRoutes(app, options.services);
+  registerPolicyDeviceRoutes(app, options.services);
   app.get('/v1/ping', async (request) => {
     const device = deviceOf(request);
     return { deviceId: device.id, serial: device.serial };

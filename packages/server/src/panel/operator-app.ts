@@ -17,6 +17,7 @@ import {
   registerOperatorRoutes,
   registerTokenRoutes,
 } from '../operators/index.ts';
+import { registerPolicyRoutes } from '../policies/index.ts';
 import { createFastify } from './http-options.ts';
 import type { PanelServices } from './services.ts';
 
@@ -103,6 +104,7 @@ export async function buildOperatorApp(options: OperatorAppOptions): Promise<Fas
   registerExporterRoutes(app, services);
   registerEventRoutes(app, services);
   registerDetectionRoutes(app, services);
+  registerPolicyRoutes(app, services);
   await app.ready();
   return app;
 }

@@ -1,4 +1,5 @@
 import { randomUUID } from 'node:crypto';
+import type { PanelReachability } from '@palisade/core';
 import { AuditLog } from '../audit/index.ts';
 import { DevicePresence, PushHub } from '../channel/index.ts';
 import type { PanelConfig } from '../config/index.ts';
@@ -15,7 +16,14 @@ import {
   ReportIngest,
 } from '../events/index.ts';
 import { OperatorCredentials, OperatorDirectory } from '../operators/index.ts';
-import type { CaHierarchy, RevocationEndpoints } from '../pki/index.ts';
+import type { CaHierarchy, CaKeySource, RevocationEndpoints } from '../pki/index.ts';
+import {
+  ensurePolicySigning,
+  PolicyAssignments,
+  PolicyDelivery,
+  PolicyRollouts,
+  PolicyStore,
+} from '../policies/index.ts';
 import { buildIssuerRevocation, reissueCrls } from '../revocation/index.ts';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../security/index.ts';
 import { ExporterQueue } from '../siem/index.ts';
@@ -38,6 +46,12 @@ export async function buildPanelServices(input: {
   readonly endpoints: () => RevocationEndpoints;
   readonly now: () => Date;
   readonly onInternalError: (error: unknown) => void;
+  /** The CA's key store: the policy signing key lives there too. */
+  readonly keys: CaKeySource;
+  /** The file key store's passphrase (ML-DSA policy keys are file keys); undefined with PKCS#11. */
+  readonly keyPassphrase: string | undefined;
+  /** Where devices reach the panel, once the listeners are bound (firewall authoring checks). */
+  readonly panelReachability: () => PanelReachability;
 }): Promise<PanelServices> {
   const { db, config, ca, now } = input;
   const audit = new AuditLog(db, { now });
@@ -79,8 +93,29 @@ export async function buildPanelServices(input: {
   operators.onCredentialsChange((operatorId) => credentials.forgetOperator(operatorId));
   const exports = new ExporterQueue(db, { owner: randomUUID() });
   const eventStore = new EventStore(db);
+  const signing = await ensurePolicySigning(db, input.keys, input.keyPassphrase);
+  const policyStore = new PolicyStore(db, audit, {
+    signing: () => signing,
+    panel: input.panelReachability,
+    now,
+  });
+  const policyAssignments = new PolicyAssignments(db, audit, now);
+  const policyRollouts = new PolicyRollouts(db, audit, policyAssignments, now);
   const eventPipeline = new EventPipeline(db, eventStore, (tx, events) => exports.enqueueIn(tx, events));
+  const panelEvents = new PanelEvents(eventPipeline, now, input.onInternalError);
   return {
+    policies: policyStore,
+    policyAssignments,
+    policyRollouts,
+    policyDelivery: new PolicyDelivery({
+      db,
+      store: policyStore,
+      assignments: policyAssignments,
+      rollouts: policyRollouts,
+      trust: () => signing.trust,
+      events: panelEvents,
+      now,
+    }),
     rules: new RuleStore(db, audit, now),
     alerts: new AlertStore(db, audit, now),
     detectionQueue: new DetectionQueue(db),
@@ -95,7 +130,7 @@ export async function buildPanelServices(input: {
         highDays: config.eventRetentionHighDays,
       },
     }),
-    panelEvents: new PanelEvents(eventPipeline, now, input.onInternalError),
+    panelEvents,
     presence: new DevicePresence(db, { now, heartbeatSeconds: config.heartbeatSeconds }),
     hub: new PushHub(),
     exports,
@@ -130,4 +165,22 @@ export async function buildPanelServices(input: {
       now,
     }),
   };
+}
+
+/** One round of the policy rollouts: devices of a new phase are told, pauses become events. */
+export async function advancePolicyRollouts(services: PanelServices): Promise<void> {
+  const { moves, paused } = await services.policyRollouts.advance();
+  for (const move of moves)
+    await services.hub.publishMany(move.devices, { type: 'desired-state-changed', reason: move.reason });
+  for (const rollout of paused)
+    await services.panelEvents.record({
+      type: 'policy.rollout_paused',
+      message: `policy rollout ${rollout.id} paused: ${rollout.statusReason ?? ''}`,
+      fields: {
+        rolloutId: rollout.id,
+        policyId: rollout.policyId,
+        version: rollout.version,
+        reason: rollout.statusReason ?? '',
+      },
+    });
 }

@@ -1,7 +1,9 @@
 import { randomUUID } from 'node:crypto';
 import { mkdir, writeFile } from 'node:fs/promises';
 import type { AddressInfo } from 'node:net';
+import { isIP } from 'node:net';
 import { join } from 'node:path';
+import type { PanelReachability } from '@palisade/core';
 import type { FastifyInstance } from 'fastify';
 import type { DestinationStream } from 'pino';
 import type { PanelConfig } from '../config/index.ts';
@@ -24,7 +26,7 @@ import { acquireDataDirLock } from './data-dir-lock.ts';
 import { buildDeviceApp } from './device-app.ts';
 import { createLogger, type Logger } from './logger.ts';
 import { buildOperatorApp } from './operator-app.ts';
-import { buildPanelServices } from './panel-services.ts';
+import { advancePolicyRollouts, buildPanelServices } from './panel-services.ts';
 import { buildRevocationApp } from './revocation-app.ts';
 import type { PanelServices } from './services.ts';
 
@@ -72,6 +74,8 @@ export interface RunningPanel {
 }
 
 const CRL_CHECK_INTERVAL_MS = 5 * 60 * 1000;
+/** How often running policy rollouts are checked for a pause or their next phase. */
+const ROLLOUT_INTERVAL_MS = 5_000;
 /** How often event partitions are prepared and retention applied. */
 const EVENT_MAINTENANCE_INTERVAL_MS = 3_600_000;
 /** PostgreSQL channel on which replicas tell each other about revoked certificate serials. */
@@ -115,10 +119,12 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
 
     let passphraseSource: KeyPassphrase['source'] | 'pkcs11' = 'pkcs11';
     let keys: CaKeySource;
+    let keyPassphrase: string | undefined;
     if (config.caKeyStore === 'file') {
       const passphrase = await resolveKeyPassphrase(config.dataDir, options.secrets?.keyPassphrase);
       passphraseSource = passphrase.source;
       keys = fileKeySource(passphrase.value);
+      keyPassphrase = passphrase.value;
     } else {
       keys = await pkcs11KeySource(config.caKeyStore);
     }
@@ -135,9 +141,17 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
         caIssuersUrl: `${base}/ca/${issuerPathName(ca.issuing)}.crt`,
       };
     };
+    // Known once the device listener is bound; the firewall authoring check reads it then.
+    let reachability: PanelReachability = {
+      endpoints: [],
+      usesDnsName: config.hosts.some((h) => isIP(h) === 0),
+    };
     const services = await buildPanelServices({
       db,
       config,
+      keys,
+      keyPassphrase,
+      panelReachability: () => reachability,
       ca,
       endpoints,
       now,
@@ -236,6 +250,13 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
     );
     await detection.start();
     cleanup.push(() => detection.stop());
+    const rolloutTimer = setInterval(() => {
+      advancePolicyRollouts(services).catch((error: unknown) =>
+        logger.error({ err: error }, 'policy rollout round failed'),
+      );
+    }, ROLLOUT_INTERVAL_MS);
+    rolloutTimer.unref();
+    cleanup.push(async () => clearInterval(rolloutTimer));
     // Each committed batch anywhere wakes the workers here: events reach rules and the SIEM without a poll's wait.
     services.eventStream.onBatch(() => {
       detection.wake();
@@ -291,6 +312,11 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
     }
 
     const publicHost = config.hosts[0] ?? 'localhost';
+    const devicePort = (deviceApp.server.address() as AddressInfo).port;
+    reachability = {
+      endpoints: config.hosts.filter((h) => isIP(h) !== 0).map((address) => ({ address, port: devicePort })),
+      usesDnsName: reachability.usesDnsName,
+    };
     const facts: StartupFacts = {
       operatorUrl: urlOf(operatorApp, publicHost),
       deviceUrl: urlOf(deviceApp, publicHost),

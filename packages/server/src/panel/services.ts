@@ -19,6 +19,7 @@ import type {
 } from '../events/index.ts';
 import type { OperatorCredentials, OperatorDirectory } from '../operators/index.ts';
 import type { CaHierarchy } from '../pki/index.ts';
+import type { PolicyAssignments, PolicyDelivery, PolicyRollouts, PolicyStore } from '../policies/index.ts';
 import type { RevocationRouteServices } from '../revocation/index.ts';
 import type { ExporterQueue } from '../siem/index.ts';
 
@@ -45,6 +46,10 @@ export interface PanelServices {
   readonly eventPartitions: EventPartitions;
   readonly panelEvents: PanelEvents;
   readonly rules: RuleStore;
+  readonly policies: PolicyStore;
+  readonly policyAssignments: PolicyAssignments;
+  readonly policyRollouts: PolicyRollouts;
+  readonly policyDelivery: PolicyDelivery;
   readonly alerts: AlertStore;
   readonly detectionQueue: DetectionQueue;
   readonly exports: ExporterQueue;

@@ -1,0 +1,163 @@
+import type { PolicyKind, SignedPolicy } from '@palisade/core';
+import type { Db } from '../db/index.ts';
+import type { PanelEvents } from '../events/index.ts';
+import { PoliciesError } from './policies-error.ts';
+import type { PolicyAssignments } from './policy-assignments.ts';
+import type { PolicyRollouts } from './policy-rollouts.ts';
+import type { PolicyTrustKey } from './policy-signing-keys.ts';
+import type { PolicyStore } from './policy-store.ts';
+
+/** One kind's policy as desired-state names it; the device fetches the envelope when it differs from its own. */
+export interface DesiredPolicy {
+  readonly policyId: string;
+  readonly version: number;
+  /** Lower-case hex SHA-256 of the payload's canonical JSON: VerifiedPolicy.payloadDigest on the device. */
+  readonly digest: string;
+}
+
+export type PolicyApplyState = 'applied' | 'failed' | 'rolled_back' | 'drifted' | 'repaired' | 'removed';
+
+export interface PolicyStatusReport {
+  readonly policyId: string;
+  readonly version: number;
+  readonly state: PolicyApplyState;
+  readonly liveStateHash?: string;
+  readonly message?: string;
+}
+
+export interface DevicePolicyStatus extends PolicyStatusReport {
+  readonly kind: PolicyKind;
+  readonly reportedAt: string;
+}
+
+/**
+ * What each device is sent and what it says back: the effective policy per
+ * kind at the version its rollout phase gives it, the signed envelope (only
+ * the one meant for that device), the public keys it pins, and its apply
+ * reports, which drive the rollouts and the drift view.
+ */
+export class PolicyDelivery {
+  readonly #db: Db;
+  readonly #store: PolicyStore;
+  readonly #assignments: PolicyAssignments;
+  readonly #rollouts: PolicyRollouts;
+  readonly #trust: () => readonly PolicyTrustKey[];
+  readonly #events: PanelEvents;
+  readonly #now: () => Date;
+
+  constructor(input: {
+    readonly db: Db;
+    readonly store: PolicyStore;
+    readonly assignments: PolicyAssignments;
+    readonly rollouts: PolicyRollouts;
+    readonly trust: () => readonly PolicyTrustKey[];
+    readonly events: PanelEvents;
+    readonly now: () => Date;
+  }) {
+    this.#db = input.db;
+    this.#store = input.store;
+    this.#assignments = input.assignments;
+    this.#rollouts = input.rollouts;
+    this.#trust = input.trust;
+    this.#events = input.events;
+    this.#now = input.now;
+  }
+
+  async desired(deviceId: string): Promise<Partial<Record<PolicyKind, DesiredPolicy>>> {
+    const effective = (await this.#assignments.effectiveFor(deviceId)) ?? {};
+    const entries = Object.entries(effective).flatMap(([kind, policy]) =>
+      policy ? [[kind as PolicyKind, policy.policyId] as const] : [],
+    );
+    const versions = await this.#rollouts.versionsFor(
+      deviceId,
+      entries.map(([, policyId]) => policyId),
+    );
+    const wanted = entries.flatMap(([kind, policyId]) => {
+      const version = versions.get(policyId);
+      return version === undefined ? [] : [{ kind, policyId, version }];
+    });
+    if (wanted.length === 0) return {};
+    const digests = await this.#db.query<{ policy_id: string; version: number; digest: string }>(
+      `SELECT v.policy_id, v.version, v.digest FROM policy_versions v
+         JOIN unnest($1::uuid[], $2::int[]) AS w (policy_id, version) USING (policy_id, version)`,
+      [wanted.map((w) => w.policyId), wanted.map((w) => w.version)],
+    );
+    const digestOf = new Map(digests.rows.map((row) => [`${row.policy_id}/${row.version}`, row.digest]));
+    const desired: Partial<Record<PolicyKind, DesiredPolicy>> = {};
+    for (const { kind, policyId, version } of wanted) {
+      const digest = digestOf.get(`${policyId}/${version}`);
+      if (digest) desired[kind] = { policyId, version, digest };
+    }
+    return desired;
+  }
+
+  /** The envelope of the device's desired policy of a kind; nothing else is handed out. */
+  async envelope(deviceId: string, kind: PolicyKind): Promise<SignedPolicy> {
+    const wanted = (await this.desired(deviceId))[kind];
+    if (!wanted)
+      throw new PoliciesError('POLICY_NOT_FOUND', `no ${kind} policy applies to device ${deviceId}`);
+    return (await this.#store.envelope(wanted.policyId, wanted.version)).envelope;
+  }
+
+  trust(): { keys: readonly PolicyTrustKey[] } {
+    return { keys: this.#trust() };
+  }
+
+  async report(deviceId: string, kind: PolicyKind, report: PolicyStatusReport): Promise<void> {
+    const known = await this.#db.query(
+      `SELECT 1 FROM policy_versions v JOIN policies p ON p.id = v.policy_id
+        WHERE p.id::text = $1 AND p.kind = $2 AND v.version = $3`,
+      [report.policyId, kind, report.version],
+    );
+    if (known.rowCount === 0)
+      throw new PoliciesError(
+        'POLICY_STATUS_INVALID',
+        `there is no version ${report.version} of a ${kind} policy ${report.policyId}`,
+      );
+    await this.#db.query(
+      `INSERT INTO device_policy_status (device_id, kind, policy_id, version, state, live_hash, message, reported_at)
+       VALUES ($1, $2, $3, $4, $5, $6, $7, $8)
+       ON CONFLICT (device_id, kind) DO UPDATE SET policy_id = EXCLUDED.policy_id, version = EXCLUDED.version,
+         state = EXCLUDED.state, live_hash = EXCLUDED.live_hash, message = EXCLUDED.message,
+         reported_at = EXCLUDED.reported_at`,
+      [
+        deviceId,
+        kind,
+        report.policyId,
+        report.version,
+        report.state,
+        report.liveStateHash ?? null,
+        report.message ?? null,
+        this.#now(),
+      ],
+    );
+    if (report.state === 'failed' || report.state === 'rolled_back')
+      await this.#events.record({
+        type: 'policy.apply_failed',
+        deviceId,
+        message: `${kind} policy version ${report.version} ${report.state === 'failed' ? 'failed to apply' : 'was rolled back'} on ${deviceId}${report.message ? `: ${report.message}` : ''}`,
+        fields: { kind, policyId: report.policyId, version: report.version, state: report.state },
+      });
+  }
+
+  async statuses(deviceId: string): Promise<DevicePolicyStatus[]> {
+    const result = await this.#db.query<{
+      kind: PolicyKind;
+      policy_id: string;
+      version: number;
+      state: PolicyApplyState;
+      live_hash: string | null;
+      message: string | null;
+      reported_at: Date;
+    }>('SELECT * FROM device_policy_status WHERE device_id = $1 ORDER BY kind', [deviceId]);
+    return result.rows.map((row) => ({
+      kind: row.kind,
+      policyId: row.policy_id,
+      version: row.version,
+      state: row.state,
+      ...(row.live_hash !== null ? { liveStateHash: row.live_hash } : {}),
+      ...(row.message !== null ? { message: row.message } : {}),
+      reportedAt: row.reported_at.toISOString(),
+    }));
+  }
+}
