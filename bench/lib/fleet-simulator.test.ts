@@ -7,7 +7,7 @@ describe('parseFleetLine', () => {
   it('reads every counter of the live summary line', () => {
     const line =
       '[12s enrolling] enrolled 40/200 (failed 1) · connected 38 · check-ins 41 (failed 2) · ' +
-      'events 7/9 delivered (failed batches 3) · pushes 36';
+      'events 7/9 delivered (failed batches 3) · pushes 36 · policies 5 (failed 1)';
     assert.deepEqual(parseFleetLine(line), {
       elapsedSeconds: 12,
       phase: 'enrolling',
@@ -21,6 +21,8 @@ describe('parseFleetLine', () => {
       eventsQueued: 9,
       deliveryFailures: 3,
       pushes: 36,
+      policiesApplied: 5,
+      policyFailures: 1,
     });
   });
 

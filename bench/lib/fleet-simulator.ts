@@ -20,11 +20,13 @@ export interface FleetCounters {
   readonly eventsQueued: number;
   readonly deliveryFailures: number;
   readonly pushes: number;
+  readonly policiesApplied: number;
+  readonly policyFailures: number;
 }
 
-// `[12s enrolling] enrolled 40/200 (failed 0) · connected 38 · check-ins 40 (failed 0) · events 0/0 delivered (failed batches 0) · pushes 38`
+// `[12s enrolling] enrolled 40/200 (failed 0) · connected 38 · check-ins 40 (failed 0) · events 0/0 delivered (failed batches 0) · pushes 38 · policies 0 (failed 0)`
 const LIVE_LINE =
-  /^\[(\d+)s (\w+)\] enrolled (\d+)\/(\d+) \(failed (\d+)\) · connected (-?\d+) · check-ins (\d+) \(failed (\d+)\) · events (\d+)\/(\d+) delivered \(failed batches (\d+)\) · pushes (\d+)$/;
+  /^\[(\d+)s (\w+)\] enrolled (\d+)\/(\d+) \(failed (\d+)\) · connected (-?\d+) · check-ins (\d+) \(failed (\d+)\) · events (\d+)\/(\d+) delivered \(failed batches (\d+)\) · pushes (\d+) · policies (\d+) \(failed (\d+)\)$/;
 
 /** One live summary line of `palisade simulate` on stderr, or undefined for any other line (its warnings). */
 export function parseFleetLine(line: string): FleetCounters | undefined {
@@ -44,6 +46,8 @@ export function parseFleetLine(line: string): FleetCounters | undefined {
     eventsQueued: n(10),
     deliveryFailures: n(11),
     pushes: n(12),
+    policiesApplied: n(13),
+    policyFailures: n(14),
   };
 }
 
@@ -211,6 +215,8 @@ export function startFleetSimulator(options: FleetSimulatorOptions): FleetSimula
         eventsQueued: n('eventsQueued'),
         deliveryFailures: n('deliveryFailures'),
         pushes: n('pushes'),
+        policiesApplied: n('policiesApplied'),
+        policyFailures: n('policyFailures'),
       };
     },
   };

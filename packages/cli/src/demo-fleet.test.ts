@@ -21,7 +21,11 @@ describe('startDemoFleet (npm start)', () => {
               async (id) => (await t.panel.services.presence.of(id)).online,
             ),
           );
-          if (online.every(Boolean)) break;
+          const acknowledged = await t.panel.services.db.query<{ n: number }>(
+            "SELECT count(*)::int AS n FROM device_policy_status WHERE device_id LIKE 'demo-%' AND state = 'applied'",
+          );
+          // Every device verified and acknowledged the crypto baseline; the substation's also its firewall.
+          if (online.every(Boolean) && acknowledged.rows[0]?.n === 6) break;
           assert.ok(Date.now() - started < 30_000, 'the demo devices came online');
           await new Promise((resolve) => setTimeout(resolve, 100));
         }
@@ -33,6 +37,13 @@ describe('startDemoFleet (npm start)', () => {
       `SELECT d.group_name, g.target_level, count(*)::int AS n FROM devices d
          JOIN device_groups g ON g.name = d.group_name WHERE d.id LIKE 'demo-%' GROUP BY 1, 2 ORDER BY 1`,
     );
+    const rules = await t.panel.services.rules.list();
+    assert.deepEqual(
+      rules.map((r) => r.id),
+      ['demo-repeated-login-failures'],
+      'the demo rule exists once, whatever the number of starts',
+    );
+    assert.equal((await t.panel.services.policies.list()).length, 2);
     assert.deepEqual(groups.rows, [
       { group_name: 'plant-a', target_level: 'SLB', n: 2 },
       { group_name: 'substation-7', target_level: 'SLE', n: 2 },

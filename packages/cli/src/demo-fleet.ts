@@ -2,6 +2,7 @@ import { readFile } from 'node:fs/promises';
 import { simulateFleet } from '@palisade/agent';
 import { PalisadeError } from '@palisade/core';
 import type { RunningPanel } from '@palisade/server';
+import { seedDemoContent } from './demo-content.ts';
 
 /** The demo's two sites: a plant at Basic, a substation at Enhanced with stricter enrollment. */
 const DEMO_GROUPS = [
@@ -39,6 +40,7 @@ export async function startDemoFleet(panel: RunningPanel, count: number): Promis
   const logger = panel.logger.child({ component: 'demo-fleet' });
   const existing = new Set((await devices.groups()).map((g) => g.name));
   for (const group of DEMO_GROUPS) if (!existing.has(group.name)) await devices.upsertGroup(BY, group);
+  await seedDemoContent(panel);
   const deviceIds = Array.from({ length: count }, (_, i) => {
     const group = DEMO_GROUPS[i % DEMO_GROUPS.length] as (typeof DEMO_GROUPS)[number];
     return {

@@ -17,6 +17,8 @@ export interface FleetOptions {
   /** Called every `progressMs` with the counters (and once at the end of enrollment). */
   readonly onProgress?: (summary: FleetSummary) => void;
   readonly progressMs?: number;
+  /** Told each time a device verified and acknowledged a policy version. */
+  readonly onPolicyAcknowledged?: (deviceId: string, kind: string, version: number) => void;
 }
 
 export interface FleetSummary extends FleetCounters {
@@ -42,6 +44,8 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetSummary
     eventsDelivered: 0,
     deliveryFailures: 0,
     pushes: 0,
+    policiesApplied: 0,
+    policyFailures: 0,
   };
   let phase: FleetSummary['phase'] = 'enrolling';
   const summary = (): FleetSummary => ({
@@ -77,6 +81,7 @@ export async function simulateFleet(options: FleetOptions): Promise<FleetSummary
             logger: options.logger,
             eventsPerMinute: options.eventsPerMinute ?? 6,
             stats: counters,
+            ...(options.onPolicyAcknowledged ? { onPolicyAcknowledged: options.onPolicyAcknowledged } : {}),
           });
           await device.enroll(options.signal);
           if (device.state === 'enrolled') {

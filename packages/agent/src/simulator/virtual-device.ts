@@ -9,6 +9,7 @@ import { estEnroll } from '../identity/est-client.ts';
 import { memoryRoot } from '../roots/memory-root.ts';
 import { Backoff, sleep } from '../state/backoff.ts';
 import { nextEvent, poissonGapMs } from './event-mix.ts';
+import { type PolicyAcknowledged, PolicyFollower } from './policy-follower.ts';
 
 export type VirtualDeviceState = 'new' | 'enrolling' | 'enrolled' | 'failed';
 
@@ -21,6 +22,8 @@ export interface VirtualDeviceOptions {
   readonly eventsPerMinute: number;
   readonly stats: FleetCounters;
   readonly backoff?: { readonly baseMs?: number; readonly capMs?: number };
+  /** Told when the device verified and acknowledged a policy version. */
+  readonly onPolicyAcknowledged?: PolicyAcknowledged;
 }
 
 /** Counters shared by every device of a fleet, for the live summary. */
@@ -34,6 +37,8 @@ export interface FleetCounters {
   eventsDelivered: number;
   deliveryFailures: number;
   pushes: number;
+  policiesApplied: number;
+  policyFailures: number;
 }
 
 const MAX_QUEUE = 5_000;
@@ -109,6 +114,16 @@ export class VirtualDevice {
     if (!identity) return;
     const client = new PanelClient(this.#o.endpoints, identity);
     const stats = this.#o.stats;
+    const policies = new PolicyFollower(this.deviceId, client, (...args) => {
+      stats.policiesApplied += 1;
+      this.#o.onPolicyAcknowledged?.(...args);
+    });
+    const followPolicies = () => {
+      policies.sync().catch((error: unknown) => {
+        stats.policyFailures += 1;
+        this.#o.logger.debug({ deviceId: this.deviceId, err: error }, 'simulated policy sync failed');
+      });
+    };
     const push = new PushChannel({
       deviceId: this.deviceId,
       endpoints: this.#o.endpoints,
@@ -119,6 +134,8 @@ export class VirtualDevice {
       onNotice: (notice) => {
         stats.pushes += 1;
         if (notice.type === 'hello') this.#heartbeatSeconds = notice.heartbeatSeconds;
+        // The hello after each (re)connect and every change notice: the desired state may have moved.
+        if (notice.type === 'hello' || notice.type === 'desired-state-changed') followPolicies();
       },
       onConnectionChange: (connected) => {
         stats.connected += connected ? 1 : -1;

@@ -119,7 +119,8 @@ function line(s: FleetSummary): string {
   return (
     `[${seconds}s ${s.phase}] enrolled ${s.enrolled}/${s.devices} (failed ${s.enrollFailures}) · ` +
     `connected ${s.connected} · check-ins ${s.checkIns} (failed ${s.checkInFailures}) · ` +
-    `events ${s.eventsDelivered}/${s.eventsQueued} delivered (failed batches ${s.deliveryFailures}) · pushes ${s.pushes}`
+    `events ${s.eventsDelivered}/${s.eventsQueued} delivered (failed batches ${s.deliveryFailures}) · pushes ${s.pushes} · ` +
+    `policies ${s.policiesApplied} (failed ${s.policyFailures})`
   );
 }
 
