@@ -61,6 +61,7 @@ const EXPECTED_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'POST /v1/policies': 'policies:manage',
   'GET /v1/policies/:id': 'fleet:read',
   'GET /v1/policies/:id/versions/:version': 'fleet:read',
+  'GET /v1/policies/:id/versions/:version/reports': 'fleet:read',
   'POST /v1/policies/:id/versions': 'policies:manage',
   'POST /v1/policies/:id/preview': 'fleet:read',
   'GET /v1/policy-assignments': 'fleet:read',

@@ -259,6 +259,16 @@ describe('policies', () => {
     await advancePolicyRollouts(t.panel.services);
     const done = await t.panel.services.policyRollouts.progress(rolloutId);
     assert.equal(done.status, 'completed');
+    const reports = (
+      await t.inject('GET', `/v1/policies/${firewallId}/versions/3/reports`, { token: admin })
+    ).json();
+    assert.equal(reports.reports.length, DEVICES.length);
+    assert.ok(
+      reports.reports.every(
+        (r: { state: string; reportedAt: string }) =>
+          r.state === 'applied' && r.reportedAt >= reports.publishedAt,
+      ),
+    );
     for (const id of DEVICES) assert.equal((await delivery.desired(id)).firewall?.version, 3);
     const versions = await t.panel.services.policies.versions(firewallId);
     assert.deepEqual(

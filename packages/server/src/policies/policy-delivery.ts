@@ -140,6 +140,29 @@ export class PolicyDelivery {
       });
   }
 
+  /** What the devices reported for one version of a policy: the rollout's acknowledgements. */
+  async reports(
+    policyId: string,
+    version: number,
+  ): Promise<{ deviceId: string; state: PolicyApplyState; reportedAt: string; message?: string }[]> {
+    const result = await this.#db.query<{
+      device_id: string;
+      state: PolicyApplyState;
+      reported_at: Date;
+      message: string | null;
+    }>(
+      `SELECT device_id, state, reported_at, message FROM device_policy_status
+        WHERE policy_id::text = $1 AND version = $2 ORDER BY reported_at`,
+      [policyId, version],
+    );
+    return result.rows.map((row) => ({
+      deviceId: row.device_id,
+      state: row.state,
+      reportedAt: row.reported_at.toISOString(),
+      ...(row.message !== null ? { message: row.message } : {}),
+    }));
+  }
+
   async statuses(deviceId: string): Promise<DevicePolicyStatus[]> {
     const result = await this.#db.query<{
       kind: PolicyKind;

@@ -201,6 +201,32 @@ export function registerPolicyRoutes(app: FastifyInstance, services: PolicyRoute
     async (request) => policies.envelope(request.params.id, request.params.version),
   );
 
+  app.get<{ Params: { id: string; version: number } }>(
+    '/v1/policies/:id/versions/:version/reports',
+    {
+      config: { access: 'fleet:read' },
+      schema: {
+        tags: ['policies'],
+        summary:
+          'What each device reported for this version (applied, failed, rolled back, drifted …) and when',
+        params: {
+          type: 'object',
+          required: ['id', 'version'],
+          properties: { id: UUID, version: { type: 'integer', minimum: 1 } },
+        },
+      },
+    },
+    async (request) => {
+      const { publishedAt } = (await policies.versions(request.params.id)).find(
+        (v) => v.version === request.params.version,
+      ) ?? { publishedAt: null };
+      return {
+        publishedAt,
+        reports: await policyDelivery.reports(request.params.id, request.params.version),
+      };
+    },
+  );
+
   app.post<{ Params: { id: string }; Body: { document: unknown; rollout?: { phases: number[] } } }>(
     '/v1/policies/:id/versions',
     {
