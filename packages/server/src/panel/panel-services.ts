@@ -1,5 +1,6 @@
 import { randomUUID } from 'node:crypto';
 import type { PanelReachability } from '@palisade/core';
+import { AttestationService } from '../attestation/index.ts';
 import { AuditLog } from '../audit/index.ts';
 import { DevicePresence, PushHub } from '../channel/index.ts';
 import type { PanelConfig } from '../config/index.ts';
@@ -109,7 +110,6 @@ export async function buildPanelServices(input: {
     policyRollouts,
     policyDelivery: new PolicyDelivery({
       db,
-      store: policyStore,
       assignments: policyAssignments,
       rollouts: policyRollouts,
       trust: () => signing.trust,
@@ -131,6 +131,7 @@ export async function buildPanelServices(input: {
       },
     }),
     panelEvents,
+    attestation: new AttestationService({ db, audit, devices, pipeline: eventPipeline, panelEvents, now }),
     presence: new DevicePresence(db, { now, heartbeatSeconds: config.heartbeatSeconds }),
     hub: new PushHub(),
     exports,
@@ -170,6 +171,7 @@ export async function buildPanelServices(input: {
 /** One round of the policy rollouts: devices of a new phase are told, pauses become events. */
 export async function advancePolicyRollouts(services: PanelServices): Promise<void> {
   const { moves, paused } = await services.policyRollouts.advance();
+  if (moves.length > 0 || paused.length > 0) services.policyDelivery.invalidate();
   for (const move of moves)
     await services.hub.publishMany(move.devices, { type: 'desired-state-changed', reason: move.reason });
   for (const rollout of paused)

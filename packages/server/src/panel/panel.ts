@@ -250,6 +250,8 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
     );
     await detection.start();
     cleanup.push(() => detection.stop());
+    const stopPolicyListener = await services.policyDelivery.listen();
+    cleanup.push(stopPolicyListener);
     const rolloutTimer = setInterval(() => {
       advancePolicyRollouts(services).catch((error: unknown) =>
         logger.error({ err: error }, 'policy rollout round failed'),

@@ -11,6 +11,7 @@ import {
 import type { AuditLog } from '../audit/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import { PoliciesError } from './policies-error.ts';
+import { notifyPolicyChange } from './policy-change.ts';
 import type { PolicyActor } from './policy-store.ts';
 
 interface AssignmentRow {
@@ -134,6 +135,7 @@ export class PolicyAssignments {
           [kind, scope.type, value, policyId, by.actor, this.#now()],
         );
       }
+      await notifyPolicyChange(tx);
       await this.#audit.appendIn(tx, {
         actor: by.actor,
         action: policyId === null ? 'policy.unassign' : 'policy.assign',

@@ -1,11 +1,16 @@
-import type { PolicyKind, SignedPolicy } from '@palisade/core';
+import {
+  computeEffectivePolicies,
+  type PolicyAssignment,
+  type PolicyKind,
+  type SignedPolicy,
+} from '@palisade/core';
 import type { Db } from '../db/index.ts';
 import type { PanelEvents } from '../events/index.ts';
 import { PoliciesError } from './policies-error.ts';
 import type { PolicyAssignments } from './policy-assignments.ts';
-import type { PolicyRollouts } from './policy-rollouts.ts';
+import { POLICIES_CHANNEL } from './policy-change.ts';
+import { deliveredVersion, type PolicyRollouts, type Rollout } from './policy-rollouts.ts';
 import type { PolicyTrustKey } from './policy-signing-keys.ts';
-import type { PolicyStore } from './policy-store.ts';
 
 /** One kind's policy as desired-state names it; the device fetches the envelope when it differs from its own. */
 export interface DesiredPolicy {
@@ -30,6 +35,17 @@ export interface DevicePolicyStatus extends PolicyStatusReport {
   readonly reportedAt: string;
 }
 
+/** What deciding a device's policies needs, shared by every request until a change or SNAPSHOT_MAX_AGE_MS. */
+interface DeliverySnapshot {
+  readonly assignments: readonly PolicyAssignment[];
+  readonly rollouts: ReadonlyMap<string, Rollout>;
+  /** `policyId/version` → digest and envelope, for every version a rollout may hand out. */
+  readonly versions: ReadonlyMap<string, { readonly digest: string; readonly envelope: SignedPolicy }>;
+}
+
+/** A replica that missed a NOTIFY (its listener was reconnecting) catches up within this. */
+const SNAPSHOT_MAX_AGE_MS = 10_000;
+
 /**
  * What each device is sent and what it says back: the effective policy per
  * kind at the version its rollout phase gives it, the signed envelope (only
@@ -38,16 +54,15 @@ export interface DevicePolicyStatus extends PolicyStatusReport {
  */
 export class PolicyDelivery {
   readonly #db: Db;
-  readonly #store: PolicyStore;
   readonly #assignments: PolicyAssignments;
   readonly #rollouts: PolicyRollouts;
   readonly #trust: () => readonly PolicyTrustKey[];
   readonly #events: PanelEvents;
   readonly #now: () => Date;
+  #snapshot: { readonly at: number; readonly value: Promise<DeliverySnapshot> } | undefined;
 
   constructor(input: {
     readonly db: Db;
-    readonly store: PolicyStore;
     readonly assignments: PolicyAssignments;
     readonly rollouts: PolicyRollouts;
     readonly trust: () => readonly PolicyTrustKey[];
@@ -55,7 +70,6 @@ export class PolicyDelivery {
     readonly now: () => Date;
   }) {
     this.#db = input.db;
-    this.#store = input.store;
     this.#assignments = input.assignments;
     this.#rollouts = input.rollouts;
     this.#trust = input.trust;
@@ -63,40 +77,94 @@ export class PolicyDelivery {
     this.#now = input.now;
   }
 
+  /** Starts following policy changes from every replica (each drops its snapshot). */
+  async listen(): Promise<() => Promise<void>> {
+    return this.#db.listen(POLICIES_CHANNEL, () => this.invalidate());
+  }
+
+  /** Forgets the snapshot: the next request reads assignments, rollouts and envelopes again. */
+  invalidate(): void {
+    this.#snapshot = undefined;
+  }
+
   async desired(deviceId: string): Promise<Partial<Record<PolicyKind, DesiredPolicy>>> {
-    const effective = (await this.#assignments.effectiveFor(deviceId)) ?? {};
-    const entries = Object.entries(effective).flatMap(([kind, policy]) =>
-      policy ? [[kind as PolicyKind, policy.policyId] as const] : [],
-    );
-    const versions = await this.#rollouts.versionsFor(
-      deviceId,
-      entries.map(([, policyId]) => policyId),
-    );
-    const wanted = entries.flatMap(([kind, policyId]) => {
-      const version = versions.get(policyId);
-      return version === undefined ? [] : [{ kind, policyId, version }];
-    });
-    if (wanted.length === 0) return {};
-    const digests = await this.#db.query<{ policy_id: string; version: number; digest: string }>(
-      `SELECT v.policy_id, v.version, v.digest FROM policy_versions v
-         JOIN unnest($1::uuid[], $2::int[]) AS w (policy_id, version) USING (policy_id, version)`,
-      [wanted.map((w) => w.policyId), wanted.map((w) => w.version)],
-    );
-    const digestOf = new Map(digests.rows.map((row) => [`${row.policy_id}/${row.version}`, row.digest]));
-    const desired: Partial<Record<PolicyKind, DesiredPolicy>> = {};
-    for (const { kind, policyId, version } of wanted) {
-      const digest = digestOf.get(`${policyId}/${version}`);
-      if (digest) desired[kind] = { policyId, version, digest };
-    }
-    return desired;
+    return (await this.#resolve(deviceId)).desired;
   }
 
   /** The envelope of the device's desired policy of a kind; nothing else is handed out. */
   async envelope(deviceId: string, kind: PolicyKind): Promise<SignedPolicy> {
-    const wanted = (await this.desired(deviceId))[kind];
-    if (!wanted)
+    const { desired, snapshot } = await this.#resolve(deviceId);
+    const wanted = desired[kind];
+    const deliverable = wanted && snapshot.versions.get(`${wanted.policyId}/${wanted.version}`);
+    if (!deliverable)
       throw new PoliciesError('POLICY_NOT_FOUND', `no ${kind} policy applies to device ${deviceId}`);
-    return (await this.#store.envelope(wanted.policyId, wanted.version)).envelope;
+    return deliverable.envelope;
+  }
+
+  // One indexed query per request (the device's group and tags); the rest comes from the snapshot.
+  async #resolve(
+    deviceId: string,
+  ): Promise<{ desired: Partial<Record<PolicyKind, DesiredPolicy>>; snapshot: DeliverySnapshot }> {
+    const snapshot = await this.#currentSnapshot();
+    const device = await this.#db.query<{ group_name: string; tags: string[] }>(
+      "SELECT group_name, tags FROM devices WHERE id = $1 AND state <> 'decommissioned'",
+      [deviceId],
+    );
+    const row = device.rows[0];
+    const desired: Partial<Record<PolicyKind, DesiredPolicy>> = {};
+    if (!row) return { desired, snapshot };
+    const effective =
+      computeEffectivePolicies(
+        [{ id: deviceId, groupId: row.group_name, tags: row.tags }],
+        snapshot.assignments,
+      ).byDevice.get(deviceId) ?? {};
+    for (const [kind, policy] of Object.entries(effective)) {
+      const rollout = policy && snapshot.rollouts.get(policy.policyId);
+      const version = rollout ? deliveredVersion(rollout, deviceId) : null;
+      if (!policy || version === null) continue;
+      const deliverable = snapshot.versions.get(`${policy.policyId}/${version}`);
+      if (deliverable)
+        desired[kind as PolicyKind] = { policyId: policy.policyId, version, digest: deliverable.digest };
+    }
+    return { desired, snapshot };
+  }
+
+  #currentSnapshot(): Promise<DeliverySnapshot> {
+    const fresh = this.#snapshot && this.#now().getTime() - this.#snapshot.at < SNAPSHOT_MAX_AGE_MS;
+    if (!fresh || !this.#snapshot) {
+      const loading = this.#loadSnapshot();
+      this.#snapshot = { at: this.#now().getTime(), value: loading };
+      // A failed load must not stick: the next request tries again.
+      loading.catch(() => {
+        if (this.#snapshot?.value === loading) this.#snapshot = undefined;
+      });
+    }
+    return this.#snapshot.value;
+  }
+
+  async #loadSnapshot(): Promise<DeliverySnapshot> {
+    const assignments = await this.#assignments.list();
+    const rollouts = await this.#rollouts.current();
+    const wanted = [...rollouts.values()].flatMap((r) => [
+      { policyId: r.policyId, version: r.version },
+      ...(r.previousVersion !== null ? [{ policyId: r.policyId, version: r.previousVersion }] : []),
+    ]);
+    const versions = new Map<string, { digest: string; envelope: SignedPolicy }>();
+    if (wanted.length > 0) {
+      const rows = await this.#db.query<{
+        policy_id: string;
+        version: number;
+        digest: string;
+        envelope: SignedPolicy;
+      }>(
+        `SELECT v.policy_id, v.version, v.digest, v.envelope FROM policy_versions v
+           JOIN unnest($1::uuid[], $2::int[]) AS w (policy_id, version) USING (policy_id, version)`,
+        [wanted.map((w) => w.policyId), wanted.map((w) => w.version)],
+      );
+      for (const row of rows.rows)
+        versions.set(`${row.policy_id}/${row.version}`, { digest: row.digest, envelope: row.envelope });
+    }
+    return { assignments, rollouts, versions };
   }
 
   trust(): { keys: readonly PolicyTrustKey[] } {

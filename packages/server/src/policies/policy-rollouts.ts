@@ -3,6 +3,7 @@ import type { AuditLog } from '../audit/index.ts';
 import { ADVISORY_LOCK, type Db, type Queryable } from '../db/index.ts';
 import { PoliciesError } from './policies-error.ts';
 import type { PolicyAssignments } from './policy-assignments.ts';
+import { notifyPolicyChange } from './policy-change.ts';
 import type { PolicyActor } from './policy-store.ts';
 
 export type RolloutStatus = 'running' | 'paused' | 'completed' | 'cancelled';
@@ -81,19 +82,12 @@ export class PolicyRollouts {
   }
 
   /** The version of each policy a device should run, given the latest version's rollout. */
-  async versionsFor(deviceId: string, policyIds: readonly string[]): Promise<Map<string, number>> {
-    if (policyIds.length === 0) return new Map();
+  /** The rollout that decides what each policy's devices get: the one of its latest version. */
+  async current(): Promise<Map<string, Rollout>> {
     const result = await this.#db.query<RolloutRow>(
-      `SELECT DISTINCT ON (policy_id) * FROM policy_rollouts WHERE policy_id::text = ANY($1::text[])
-        ORDER BY policy_id, version DESC, created_at DESC`,
-      [policyIds],
+      `SELECT DISTINCT ON (policy_id) * FROM policy_rollouts ORDER BY policy_id, version DESC, created_at DESC`,
     );
-    const versions = new Map<string, number>();
-    for (const row of result.rows) {
-      const version = deliveredVersion(rolloutOfRow(row), deviceId);
-      if (version !== null) versions.set(row.policy_id, version);
-    }
-    return versions;
+    return new Map(result.rows.map((row) => [row.policy_id, rolloutOfRow(row)]));
   }
 
   async list(): Promise<Rollout[]> {
@@ -131,6 +125,7 @@ export class PolicyRollouts {
         status,
         `${step} by ${by.actor}`,
       ]);
+      await notifyPolicyChange(tx);
       await this.#audit.appendIn(tx, {
         actor: by.actor,
         action: `policy.rollout-${step}`,
@@ -171,6 +166,7 @@ export class PolicyRollouts {
             reason,
           ]);
           paused.push({ ...rollout, status: 'paused', statusReason: reason });
+          await notifyPolicyChange(tx);
           continue;
         }
         const soaked =
@@ -184,6 +180,7 @@ export class PolicyRollouts {
             : 'UPDATE policy_rollouts SET phase = phase + 1, phase_started_at = $2 WHERE id = $1',
           last ? [rollout.id] : [rollout.id, this.#now()],
         );
+        await notifyPolicyChange(tx);
         if (!last) {
           const next = { ...rollout, phase: rollout.phase + 1 };
           const reached = new Set(before);
@@ -251,7 +248,7 @@ export class PolicyRollouts {
 }
 
 /** The version a device gets under a rollout: the new one inside the phase, the previous one outside. */
-function deliveredVersion(rollout: Rollout, deviceId: string): number | null {
+export function deliveredVersion(rollout: Rollout, deviceId: string): number | null {
   if (rollout.status === 'completed') return rollout.version;
   if (rollout.status === 'cancelled') return rollout.previousVersion;
   const cut = rollout.phases[rollout.phase] ?? 100;

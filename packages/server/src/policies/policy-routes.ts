@@ -104,8 +104,11 @@ function actor(request: FastifyRequest) {
 export function registerPolicyRoutes(app: FastifyInstance, services: PolicyRouteServices): void {
   const { policies, policyAssignments, policyRollouts, policyDelivery, devices, hub } = services;
   // Devices learn of a change by a push and pull their desired state; the push is a hint.
-  const tell = async (deviceIds: readonly string[], reason: string) =>
-    hub.publishMany(deviceIds, { type: 'desired-state-changed', reason });
+  const tell = async (deviceIds: readonly string[], reason: string) => {
+    // This replica's snapshot goes at once (the others drop theirs on the NOTIFY of the change).
+    policyDelivery.invalidate();
+    await hub.publishMany(deviceIds, { type: 'desired-state-changed', reason });
+  };
   const reachedBy = async (policyId: string) => {
     const effective = await policyAssignments.effective();
     return [...effective.byDevice]
@@ -124,6 +127,19 @@ export function registerPolicyRoutes(app: FastifyInstance, services: PolicyRoute
       },
     },
     async (request) => (isPolicyKind(request.params.kind) ? POLICY_SCHEMAS[request.params.kind] : {}),
+  );
+
+  app.get(
+    '/v1/policy-trust',
+    {
+      config: { access: 'fleet:read' },
+      schema: {
+        tags: ['policies'],
+        summary:
+          'The public keys that sign policies (devices pin them; operators can verify envelopes with them)',
+      },
+    },
+    async () => policyDelivery.trust(),
   );
 
   app.get<{ Querystring: { kind?: PolicyKind } }>(

@@ -13,6 +13,7 @@ import {
 import type { AuditLog } from '../audit/index.ts';
 import type { Db, Queryable } from '../db/index.ts';
 import { PoliciesError } from './policies-error.ts';
+import { notifyPolicyChange } from './policy-change.ts';
 import type { PolicySigning } from './policy-signing-keys.ts';
 
 /** How a new version reaches the devices: phases in percent of them, pausing on failures. */
@@ -240,6 +241,7 @@ export class PolicyStore {
         WHERE policy_id = $1 AND version < $2 AND status IN ('running', 'paused')`,
       [input.policyId, version, `superseded by version ${version}`],
     );
+    await notifyPolicyChange(tx);
     await this.#audit.appendIn(tx, {
       actor: by.actor,
       action: 'policy.publish',
