@@ -78,6 +78,7 @@ const api = async <T>(method: string, path: string, body?: unknown): Promise<T> 
       method,
       bearer,
       ca,
+      timeoutMs: 120_000,
       ...(body === undefined ? {} : { body }),
     })
   ).json;
@@ -135,7 +136,7 @@ async function acknowledgements(version: number) {
     );
     const applied = answer.reports.filter((r) => r.state === 'applied');
     if (applied.length >= fleetSize || performance.now() > deadline) return { ...answer, applied };
-    await sleep(250);
+    await sleep(1000);
   }
 }
 

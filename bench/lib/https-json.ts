@@ -54,6 +54,8 @@ export interface JsonCall {
   readonly agent?: Agent;
   /** Statuses that count as success; anything else throws with the response body. */
   readonly expect?: readonly number[];
+  /** Default 10 s; a loaded panel may need longer. */
+  readonly timeoutMs?: number;
 }
 
 /** A JSON API call that throws unless the status is expected; returns the parsed body and its size. */
@@ -67,6 +69,7 @@ export async function callJson<T>(url: string, call: JsonCall): Promise<{ json: 
     ca: call.ca,
     ...(call.agent ? { agent: call.agent } : {}),
     ...(call.body === undefined ? {} : { body: JSON.stringify(call.body) }),
+    ...(call.timeoutMs !== undefined ? { timeoutMs: call.timeoutMs } : {}),
   });
   const expected = call.expect ?? [200, 201];
   if (!expected.includes(response.status)) {

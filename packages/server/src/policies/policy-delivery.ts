@@ -172,11 +172,16 @@ export class PolicyDelivery {
   }
 
   async report(deviceId: string, kind: PolicyKind, report: PolicyStatusReport): Promise<void> {
-    const known = await this.#db.query(
-      `SELECT 1 FROM policy_versions v JOIN policies p ON p.id = v.policy_id
+    // Versions a rollout hands out are in the snapshot; anything else (an old version) is looked up.
+    const snapshot = await this.#currentSnapshot();
+    const deliverable = snapshot.versions.get(`${report.policyId}/${report.version}`);
+    const known = deliverable
+      ? { rowCount: deliverable.envelope.payload.kind === kind ? 1 : 0 }
+      : await this.#db.query(
+          `SELECT 1 FROM policy_versions v JOIN policies p ON p.id = v.policy_id
         WHERE p.id::text = $1 AND p.kind = $2 AND v.version = $3`,
-      [report.policyId, kind, report.version],
-    );
+          [report.policyId, kind, report.version],
+        );
     if (known.rowCount === 0)
       throw new PoliciesError(
         'POLICY_STATUS_INVALID',
