@@ -35,6 +35,13 @@ export function channelBindingOf(socket: TLSSocket): Uint8Array | undefined {
   return socket.isSessionReused() ? socket.getFinished() : socket.getPeerFinished();
 }
 
+type LdevidPeer = Extract<DevicePeer, { kind: 'ldevid' }>;
+
+/** How long a classified LDevID is trusted without a registry lookup (revocation drops it at once). */
+const KNOWN_LDEVID_MS = 5 * 60_000;
+/** Bounds the memo: a fleet larger than this simply looks certificates up more often. */
+const MAX_KNOWN_LDEVIDS = 200_000;
+
 interface PresentedChain {
   readonly leaf: X509Certificate;
   readonly chainDer: Uint8Array[];
@@ -67,6 +74,13 @@ export class DevicePeers {
   readonly #issuers: readonly X509Certificate[];
   readonly #memo = new WeakMap<TLSSocket, Promise<DevicePeer>>();
   readonly #socketsBySerial = new Map<string, Set<TLSSocket>>();
+  /**
+   * LDevIDs already classified, by SHA-256 fingerprint: a fleet reconnecting
+   * every heartbeat would otherwise parse, verify and look up the same
+   * certificate on every connection. Dropped by `disconnect` (revocation,
+   * on every replica) and after KNOWN_LDEVID_MS.
+   */
+  readonly #known = new Map<string, { readonly peer: LdevidPeer; readonly at: number }>();
 
   /**
    * `issuers`: every issuing CA whose LDevIDs are still honoured, the current
@@ -91,6 +105,9 @@ export class DevicePeers {
   /** Closes every live connection made with one of these certificates (I8: revoke → refused at once). */
   disconnect(serials: readonly string[]): number {
     let closed = 0;
+    const revoked = new Set(serials);
+    for (const [fingerprint, { peer }] of this.#known)
+      if (revoked.has(peer.serial)) this.#known.delete(fingerprint);
     for (const serial of serials) {
       for (const socket of this.#socketsBySerial.get(serial) ?? []) {
         this.#memo.delete(socket);
@@ -103,6 +120,21 @@ export class DevicePeers {
   }
 
   async #classify(socket: TLSSocket): Promise<DevicePeer> {
+    const fingerprint = socket.authorized === true ? socket.getPeerCertificate().fingerprint256 : undefined;
+    const known = fingerprint === undefined ? undefined : this.#known.get(fingerprint);
+    if (known && Date.now() - known.at < KNOWN_LDEVID_MS) {
+      this.#track(known.peer.serial, socket);
+      return known.peer;
+    }
+    const peer = await this.#classifyChain(socket);
+    if (peer.kind === 'ldevid' && fingerprint !== undefined) {
+      if (this.#known.size >= MAX_KNOWN_LDEVIDS) this.#known.clear();
+      this.#known.set(fingerprint, { peer, at: Date.now() });
+    }
+    return peer;
+  }
+
+  async #classifyChain(socket: TLSSocket): Promise<DevicePeer> {
     const chain = presentedChain(socket);
     if (!chain) return { kind: 'none' };
     const { leaf } = chain;
@@ -117,16 +149,21 @@ export class DevicePeers {
     }
     if (record.deviceState === 'decommissioned') return { kind: 'refused', reason: 'decommissioned', serial };
     if (record.revokedAt !== null) return { kind: 'refused', reason: 'revoked', serial };
+    this.#track(serial, socket);
+    return { kind: 'ldevid', deviceId: record.deviceId, serial, certificate: leaf };
+  }
+
+  #track(serial: string, socket: TLSSocket): void {
     let sockets = this.#socketsBySerial.get(serial);
     if (!sockets) {
       sockets = new Set();
       this.#socketsBySerial.set(serial, sockets);
     }
-    sockets.add(socket);
+    const live = sockets;
+    live.add(socket);
     socket.once('close', () => {
-      sockets.delete(socket);
-      if (sockets.size === 0) this.#socketsBySerial.delete(serial);
+      live.delete(socket);
+      if (live.size === 0 && this.#socketsBySerial.get(serial) === live) this.#socketsBySerial.delete(serial);
     });
-    return { kind: 'ldevid', deviceId: record.deviceId, serial, certificate: leaf };
   }
 }
