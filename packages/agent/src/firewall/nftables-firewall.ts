@@ -108,6 +108,7 @@ export class NftablesFirewall {
   #record: FirewallRecord | undefined;
   #recordLoaded = false;
   #pending: PendingApplication | undefined;
+  #closed = false;
   // Every state change runs alone: the deadline timer must not interleave with an apply or a confirm.
   #queue: Promise<unknown> = Promise.resolve();
 
@@ -194,6 +195,7 @@ export class NftablesFirewall {
 
   /** Stops the dead-man timer without acting; the record on disk makes the next `recover()` roll back. */
   close(): void {
+    this.#closed = true;
     if (this.#pending !== undefined) this.#finish(this.#pending, { outcome: 'interrupted' });
   }
 
@@ -252,6 +254,13 @@ export class NftablesFirewall {
       await this.#rollBack(previous);
       throw error;
     }
+    // Closed while nft ran: arm nothing (the pending record makes the next start roll back).
+    if (this.#closed)
+      return {
+        appliedHash,
+        deadline: new Date(deadline),
+        settled: Promise.resolve({ outcome: 'interrupted' }),
+      };
     const settled = new Promise<FirewallSettlement>((settle) => {
       const timer = setTimeout(() => this.#deadlinePassed(), confirmWithinMs);
       this.#pending = { deadline, previous, appliedHash, timer, settle };
