@@ -100,8 +100,9 @@ export async function provisionAgent(
   dir: string,
   deviceId: string,
   rootOfTrust: Record<string, unknown>,
+  options: { readonly group?: string } = {},
 ): Promise<string> {
-  await api('POST', '/v1/devices', { id: deviceId });
+  await api('POST', '/v1/devices', { id: deviceId, ...(options.group ? { group: options.group } : {}) });
   const { token } = await api('POST', `/v1/devices/${deviceId}/enrollment-token`, {});
   const tokenFile = join(dir, 'token');
   await writeFile(tokenFile, token, { mode: 0o600 });

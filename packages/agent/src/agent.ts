@@ -2,6 +2,7 @@ import { mkdir, readFile } from 'node:fs/promises';
 import { join } from 'node:path';
 import type { Logger } from 'pino';
 import { AgentError } from './agent-error.ts';
+import { startAttestation } from './attestation/index.ts';
 import { deliverOutbox } from './channel/outbox-delivery.ts';
 import { PanelClient } from './channel/panel-client.ts';
 import type { ClientIdentity, PanelEndpoint } from './channel/panel-tls.ts';
@@ -11,6 +12,8 @@ import { type ActiveIdentity, type IdentityEvent, IdentityManager } from './iden
 import { IdentityStore } from './identity/identity-state.ts';
 import { collectInventory, InventoryWatcher, tpmFromRootOfTrust } from './inventory/index.ts';
 import { type JsonValue, Outbox } from './outbox/index.ts';
+import { panelLink } from './policies/panel-link.ts';
+import { PolicyClient } from './policies/policy-client.ts';
 import type { RootOfTrust } from './roots/index.ts';
 import { openRootOfTrust } from './roots/open-root.ts';
 import { Backoff, sleep } from './state/backoff.ts';
@@ -31,6 +34,8 @@ export interface AgentOptions {
 interface DesiredState {
   readonly version: string;
   readonly heartbeatSeconds: number;
+  /** Effective policy per kind; parsed by the policy client (policies/desired-policies.ts). */
+  readonly policies?: unknown;
 }
 
 const DEFAULT_HEARTBEAT_SECONDS = 60;
@@ -56,6 +61,7 @@ export class Agent {
   #wakeDelivery: () => void = () => undefined;
   #heartbeatSeconds = DEFAULT_HEARTBEAT_SECONDS;
   #desiredVersion: string | undefined;
+  #policies: PolicyClient | undefined;
 
   private constructor(options: AgentOptions) {
     this.#o = options;
@@ -82,6 +88,13 @@ export class Agent {
   /** Appends a report to the outbox; resolves when it is durable (not when it is delivered). */
   async report(kind: string, severity: number, body: JsonValue): Promise<string> {
     const outbox = this.#outbox ?? (await this.#outboxOpened.promise);
+    // The siem policy's device rules and forwarding filter; undefined without one (policies/device-event-gate.ts).
+    const screened = this.#policies?.screen(kind, severity, body);
+    if (screened !== undefined) {
+      if (screened.records.length > 0) await outbox.appendMany(screened.records);
+      this.#wakeDelivery();
+      return screened.id;
+    }
     const id = await outbox.append({ kind, severity, body });
     this.#wakeDelivery();
     return id;
@@ -111,6 +124,7 @@ export class Agent {
       url,
       caPem,
       ...(config.panel.serverName ? { serverName: config.panel.serverName } : {}),
+      tlsParameters: () => this.#policies?.tlsParameters(),
     }));
     this.#root = await openRootOfTrust(config.rootOfTrust, config.stateDir);
     const root = this.#root;
@@ -130,6 +144,15 @@ export class Agent {
       },
     });
     this.#outboxOpened.resolve(this.#outbox);
+    // Before the network: an unconfirmed firewall ruleset of the last run is rolled back here.
+    this.#policies = await PolicyClient.open({
+      deviceId: config.deviceId,
+      settings: config.policies,
+      panelUrls: config.panel.urls,
+      logger: this.#log,
+      report: (kind, severity, body) => this.report(kind, severity, body),
+      ...(this.#o.backoff ? { backoff: this.#o.backoff } : {}),
+    });
     const identity = new IdentityManager({
       deviceId: config.deviceId,
       root,
@@ -173,6 +196,9 @@ export class Agent {
     let exit: AgentExit | 'revoked' = 'stopped';
     const client = new PanelClient(endpoints, active.client, this.#log);
     let current: ClientIdentity | undefined = active.client;
+    const detachPolicies = this.#policies?.attach(
+      panelLink(client, endpoints, () => current, active.deviceId, this.#log),
+    );
     const revoked = async (error: unknown) => {
       if (error instanceof AgentError && error.code === 'IDENTITY_REFUSED') {
         await identity.markRevoked(error);
@@ -182,6 +208,16 @@ export class Agent {
       }
       return false;
     };
+    // Remote attestation (TPM roots; the others say why they skip it): a loop, and the `attest` push.
+    const attestation = await startAttestation({
+      root,
+      client,
+      deviceId: active.deviceId,
+      settings: this.#o.config.attestation,
+      logger: this.#log,
+      report: (kind, severity, body) => this.report(kind, severity, body),
+      ...(this.#o.backoff ? { backoff: this.#o.backoff } : {}),
+    });
     const push = new PushChannel({
       deviceId: active.deviceId,
       endpoints,
@@ -189,7 +225,9 @@ export class Agent {
       identity: () => current,
       logger: this.#log,
       ...(this.#o.backoff ? { backoff: this.#o.backoff } : {}),
-      onNotice: (notice) => this.#onNotice(notice, client, active.deviceId, checkIn, inventory, renewNow),
+      onNotice: (notice) =>
+        attestation.handles(notice) ||
+        this.#onNotice(notice, client, active.deviceId, checkIn, inventory, renewNow),
       onRefused: (status) => {
         // 401 at the door: ask over HTTPS, which tells revoked from unknown with a problem code.
         if (status === 401) checkIn.now();
@@ -216,6 +254,7 @@ export class Agent {
     });
     const loops = [
       push.run(signal),
+      attestation.run(signal),
       this.#checkInLoop(client, active.deviceId, root, checkIn, signal, revoked),
       deliverOutbox({
         outbox: this.#outbox as Outbox,
@@ -249,6 +288,7 @@ export class Agent {
     );
     void settled;
     stopFollowingRenewals();
+    detachPolicies?.();
     await inventory.stop();
     client.close();
     this.#stop.signal.removeEventListener('abort', stopSession);
@@ -278,6 +318,7 @@ export class Agent {
         this.#applyHeartbeat(answer.heartbeatSeconds);
         waitMs = this.#heartbeatSeconds * 1000;
         backoff.reset();
+        void this.#policies?.checkDrift();
       } catch (error) {
         if (await revoked(error)) return;
         waitMs = Math.min(backoff.next(), this.#heartbeatSeconds * 1000);
@@ -332,6 +373,11 @@ export class Agent {
   ): void {
     if (notice.type === 'hello') {
       this.#applyHeartbeat(notice.heartbeatSeconds);
+      // A (re)opened channel may have missed pushes: bring the policies up to date.
+      void client
+        .json<DesiredState>('GET', `/v1/devices/${encodeURIComponent(deviceId)}/desired-state`)
+        .then((desired) => this.#policies?.sync(desired.policies))
+        .catch((error: unknown) => this.#log.warn({ err: error }, 'could not pull the desired state'));
       return;
     }
     if (notice.type === 'renew-certificate') {
@@ -349,6 +395,7 @@ export class Agent {
         const changed = desired.version !== this.#desiredVersion;
         this.#desiredVersion = desired.version;
         this.#log.info({ version: desired.version, changed, reason: notice.reason }, 'desired state pulled');
+        void this.#policies?.sync(desired.policies);
         checkIn.now();
         return inventory.check();
       })
@@ -368,6 +415,7 @@ export class Agent {
   }
 
   async #close(): Promise<void> {
+    this.#policies?.close();
     await this.#outbox
       ?.close()
       .catch((error: unknown) => this.#log.error({ err: error }, 'outbox close failed'));

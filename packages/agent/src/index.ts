@@ -32,6 +32,20 @@ export type { Inventory } from './inventory/index.ts';
 export { collectInventory } from './inventory/index.ts';
 export type { OutboxRecord } from './outbox/index.ts';
 export { Outbox } from './outbox/index.ts';
+export type {
+  DesiredPolicies,
+  DesiredPolicy,
+  KindResult,
+  PolicyApplyErrorCode,
+  PolicyApplyState,
+  PolicyClientOptions,
+  PolicyListener,
+  PolicyPanel,
+  PolicySettings,
+  PolicyStatus,
+  SyncResults,
+} from './policies/index.ts';
+export { POLICY_APPLY_STATES, PolicyApplyError, PolicyClient, RULE_MATCHED } from './policies/index.ts';
 export { openRootOfTrust } from './roots/open-root.ts';
 export type { IdentityKey, RootOfTrust, RootOfTrustKind } from './roots/root-of-trust.ts';
 export { RootOfTrustError } from './roots/root-of-trust-error.ts';

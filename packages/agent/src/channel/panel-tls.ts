@@ -1,5 +1,6 @@
 import type { Duplex } from 'node:stream';
 import { connect, type TLSSocket, checkServerIdentity as tlsCheck } from 'node:tls';
+import type { NodeTlsOptions } from '@palisade/core';
 import { AgentError } from '../agent-error.ts';
 import type { TlsClientKey } from '../roots/index.ts';
 
@@ -13,6 +14,19 @@ export interface PanelEndpoint {
   readonly caPem: string;
   /** Name to check in the panel's certificate when it differs from the URL's host. */
   readonly serverName?: string;
+  /**
+   * The crypto policy's settings (CR-4), asked at every new connection;
+   * undefined = the agent's defaults. See policies/crypto-applier.ts.
+   */
+  readonly tlsParameters?: () => NodeTlsOptions | undefined;
+}
+
+/** Versions, suites, groups and signature schemes of a new connection to `endpoint`. */
+export function channelTlsOptions(endpoint: PanelEndpoint): {
+  minVersion: NodeTlsOptions['minVersion'];
+  ecdhCurve: string;
+} & Partial<NodeTlsOptions> {
+  return endpoint.tlsParameters?.() ?? { minVersion: 'TLSv1.2', ecdhCurve: AGENT_TLS_GROUPS };
 }
 
 /** A certificate and the root-of-trust key that proves it, for client authentication. */
@@ -55,8 +69,7 @@ export function openPanelTls(
         // Node's default check, against the configured name rather than the connection's host.
         tlsCheck(servername, certificate),
       ca: endpoint.caPem,
-      minVersion: 'TLSv1.2',
-      ecdhCurve: AGENT_TLS_GROUPS,
+      ...channelTlsOptions(endpoint),
       ...(identity && key ? { cert: identity.certificatePem, ...key.options } : {}),
       timeout: CONNECT_TIMEOUT_MS,
     });

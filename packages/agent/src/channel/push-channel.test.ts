@@ -390,7 +390,7 @@ describe('PushChannel', { skip }, () => {
 describe('parseNotice', () => {
   const text = (value: unknown) => Buffer.from(JSON.stringify(value));
 
-  it('accepts the three known pushes', () => {
+  it('accepts the four known pushes', () => {
     assert.deepEqual(parseNotice(text({ type: 'hello', heartbeatSeconds: 30 }), false), {
       type: 'hello',
       heartbeatSeconds: 30,
@@ -402,6 +402,10 @@ describe('parseNotice', () => {
     assert.deepEqual(parseNotice(text({ type: 'desired-state-changed', reason: '' }), false), {
       type: 'desired-state-changed',
       reason: '',
+    });
+    assert.deepEqual(parseNotice(text({ type: 'attest', reason: 'operator-request' }), false), {
+      type: 'attest',
+      reason: 'operator-request',
     });
   });
 
@@ -429,7 +433,9 @@ describe('parseNotice', () => {
     const known = (notice: PushNotice | undefined) =>
       notice === undefined ||
       (notice.type === 'hello' && Object.keys(notice).length === 2) ||
-      ((notice.type === 'desired-state-changed' || notice.type === 'renew-certificate') &&
+      ((notice.type === 'desired-state-changed' ||
+        notice.type === 'renew-certificate' ||
+        notice.type === 'attest') &&
         typeof notice.reason === 'string' &&
         Object.keys(notice).length === 2);
     fc.assert(
@@ -442,7 +448,7 @@ describe('parseNotice', () => {
         fc.oneof(
           fc.jsonValue(),
           fc.record({
-            type: fc.constantFrom('hello', 'desired-state-changed', 'renew-certificate', 'other'),
+            type: fc.constantFrom('hello', 'desired-state-changed', 'renew-certificate', 'attest', 'other'),
             heartbeatSeconds: fc.oneof(fc.integer(), fc.double(), fc.string()),
             reason: fc.oneof(fc.string({ maxLength: 250 }), fc.integer()),
           }),

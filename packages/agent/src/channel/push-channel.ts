@@ -3,13 +3,15 @@ import type { Logger } from 'pino';
 import WebSocket from 'ws';
 import { Backoff, sleep } from '../state/backoff.ts';
 import type { ClientIdentity, PanelEndpoint } from './panel-tls.ts';
-import { AGENT_TLS_GROUPS } from './panel-tls.ts';
+import { channelTlsOptions } from './panel-tls.ts';
 
 /** A push the agent acts on; it never trusts the push's content beyond "go and look". */
 export type PushNotice =
   | { readonly type: 'hello'; readonly heartbeatSeconds: number }
   | { readonly type: 'desired-state-changed'; readonly reason: string }
-  | { readonly type: 'renew-certificate'; readonly reason: string };
+  | { readonly type: 'renew-certificate'; readonly reason: string }
+  /** Attest now: get a challenge, quote, post evidence (attestation/attestation-client.ts). */
+  | { readonly type: 'attest'; readonly reason: string };
 
 /** Larger frames are refused by ws (close 1009): the panel's pushes are a few dozen bytes. */
 export const MAX_PUSH_BYTES = 64 * 1024;
@@ -104,8 +106,7 @@ export class PushChannel {
           checkServerIdentity(servername, certificate)) as unknown as NonNullable<
           WebSocket.ClientOptions['checkServerIdentity']
         >,
-        ecdhCurve: AGENT_TLS_GROUPS,
-        minVersion: 'TLSv1.2',
+        ...channelTlsOptions(endpoint),
         maxPayload: MAX_PUSH_BYTES,
         handshakeTimeout: 15_000,
         perMessageDeflate: false,
@@ -181,7 +182,7 @@ export function parseNotice(data: WebSocket.RawData, isBinary: boolean): PushNot
     return { type, heartbeatSeconds };
   }
   if (
-    (type === 'desired-state-changed' || type === 'renew-certificate') &&
+    (type === 'desired-state-changed' || type === 'renew-certificate' || type === 'attest') &&
     typeof reason === 'string' &&
     reason.length <= 200
   ) {

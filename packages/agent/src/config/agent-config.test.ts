@@ -55,6 +55,22 @@ describe('parseAgentConfig', () => {
         outbox: { maxBytes: 16 * 1024 * 1024 },
         inventoryIntervalSeconds: 600,
         logLevel: 'debug',
+        policies: {
+          stateDir: '/srv/palisade-policies',
+          firewall: {
+            nftPath: '/usr/sbin/nft',
+            nftPrefix: ['ip', 'netns', 'exec', 'plant'],
+            confirmWithinSeconds: 120,
+          },
+          crypto: { agentTls: false, opensslInclude: '/etc/ssl/openssl.cnf.d/palisade.cnf' },
+          config: { allowedDirectories: ['/etc/modbus', '/opt/app/etc'] },
+        },
+        attestation: {
+          enabled: false,
+          eventLogPath: '/run/boot-log.bin',
+          firmwareVersionPath: '/run/fw-version',
+          akHandle: '0x81000030',
+        },
       });
       assert.deepEqual(plain(config), {
         deviceId: 'gw-0042',
@@ -73,6 +89,22 @@ describe('parseAgentConfig', () => {
         outbox: { maxBytes: 16 * 1024 * 1024 },
         inventoryIntervalSeconds: 600,
         logLevel: 'debug',
+        policies: {
+          stateDir: '/srv/palisade-policies',
+          firewall: {
+            nftPath: '/usr/sbin/nft',
+            nftPrefix: ['ip', 'netns', 'exec', 'plant'],
+            confirmWithinSeconds: 120,
+          },
+          crypto: { agentTls: false, opensslInclude: '/etc/ssl/openssl.cnf.d/palisade.cnf' },
+          config: { allowedDirectories: ['/etc/modbus', '/opt/app/etc'] },
+        },
+        attestation: {
+          enabled: false,
+          eventLogPath: '/run/boot-log.bin',
+          firmwareVersionPath: '/run/fw-version',
+          akHandle: 0x81000030,
+        },
       });
     });
 
@@ -98,7 +130,7 @@ describe('parseAgentConfig', () => {
       assert.deepEqual(config.rootOfTrust, { kind: 'tpm', tcti: 'tabrmd:bus_type=system' });
     });
 
-    it('fills every default: state dir, software RoT, outbox bound, inventory interval, log level', () => {
+    it('fills every default: state dir, software RoT, outbox bound, inventory interval, log level, policies', () => {
       assert.deepEqual(plain(parseAgentConfig(minimal())), {
         deviceId: 'gw-0042',
         stateDir: '/var/lib/palisade',
@@ -108,6 +140,18 @@ describe('parseAgentConfig', () => {
         outbox: { maxBytes: 64 * 1024 * 1024 },
         inventoryIntervalSeconds: 300,
         logLevel: 'info',
+        policies: {
+          stateDir: '/var/lib/palisade/policies',
+          firewall: { nftPath: 'nft', nftPrefix: [], confirmWithinSeconds: 60 },
+          crypto: { agentTls: true },
+          config: { allowedDirectories: ['/etc/palisade-managed'] },
+        },
+        attestation: {
+          enabled: true,
+          eventLogPath: '/sys/kernel/security/tpm0/binary_bios_measurements',
+          firmwareVersionPath: '/sys/class/dmi/id/bios_version',
+          akHandle: 0x81000020,
+        },
       });
     });
 
@@ -494,6 +538,28 @@ describe('parseAgentConfig', () => {
           outbox: maybe(fc.record({ maxBytes: fc.oneof(fc.integer(), anyValue) }, { requiredKeys: [] })),
           inventoryIntervalSeconds: maybe(fc.oneof(fc.integer({ min: 0, max: 100_000 }), anyValue)),
           logLevel: maybe(fc.oneof(fc.constantFrom('info', 'trace', 'loud'), anyValue)),
+          policies: maybe(
+            fc.record(
+              {
+                stateDir: anyValue,
+                firewall: maybe(
+                  fc.record(
+                    {
+                      nftPath: anyValue,
+                      nftPrefix: anyValue,
+                      confirmWithinSeconds: fc.oneof(fc.integer(), anyValue),
+                    },
+                    { requiredKeys: [] },
+                  ),
+                ),
+                crypto: maybe(
+                  fc.record({ agentTls: anyValue, opensslInclude: anyValue }, { requiredKeys: [] }),
+                ),
+                config: maybe(fc.record({ allowedDirectories: anyValue }, { requiredKeys: [] })),
+              },
+              { requiredKeys: [] },
+            ),
+          ),
         },
         { requiredKeys: [] },
       );
@@ -517,6 +583,10 @@ describe('parseAgentConfig', () => {
           assert.ok(config.stateDir.startsWith('/') && config.panel.caFile.startsWith('/'));
           assert.ok(['software', 'pkcs11', 'tpm'].includes(config.rootOfTrust.kind));
           assert.ok(Number.isInteger(config.outbox.maxBytes) && config.outbox.maxBytes >= 1024 * 1024);
+          assert.ok(config.policies.stateDir.startsWith('/'));
+          assert.ok(config.policies.config.allowedDirectories.length > 0);
+          for (const directory of config.policies.config.allowedDirectories)
+            assert.ok(directory.startsWith('/') && directory !== '/');
         }),
         { numRuns: 2000 },
       );

@@ -2,6 +2,8 @@ import { readFile } from 'node:fs/promises';
 import { isAbsolute } from 'node:path';
 import { parse as parseYaml } from 'yaml';
 import { AgentError } from '../agent-error.ts';
+import { type AttestationSettings, parseAttestationSettings } from '../attestation/attestation-settings.ts';
+import { type PolicySettings, parsePolicySettings } from '../policies/policy-settings.ts';
 
 export const DEFAULT_AGENT_CONFIG_PATH = '/etc/palisade/agent.yaml';
 
@@ -39,6 +41,10 @@ export interface AgentConfig {
   readonly outbox: { readonly maxBytes: number };
   readonly inventoryIntervalSeconds: number;
   readonly logLevel: 'fatal' | 'error' | 'warn' | 'info' | 'debug' | 'trace';
+  /** Policy state, the firewall's nft, the crypto include, the config allow-list (policies/policy-settings.ts). */
+  readonly policies: PolicySettings;
+  /** Remote attestation of a TPM agent (attestation/attestation-settings.ts). */
+  readonly attestation: AttestationSettings;
 }
 
 interface Problem {
@@ -196,6 +202,8 @@ export function parseAgentConfig(document: unknown, source = 'the configuration'
     10,
     86_400,
   );
+  const policies = parsePolicySettings(root.policies, stateDir, problems);
+  const attestation = parseAttestationSettings(root.attestation, problems);
   const logLevel = root.logLevel ?? 'info';
   if (!LOG_LEVELS.includes(logLevel as (typeof LOG_LEVELS)[number])) {
     problems.push({ field: 'logLevel', message: `must be one of ${LOG_LEVELS.join(', ')}` });
@@ -212,6 +220,8 @@ export function parseAgentConfig(document: unknown, source = 'the configuration'
       'outbox',
       'inventoryIntervalSeconds',
       'logLevel',
+      'policies',
+      'attestation',
     ],
     problems,
   );
@@ -236,6 +246,8 @@ export function parseAgentConfig(document: unknown, source = 'the configuration'
     outbox: { maxBytes },
     inventoryIntervalSeconds,
     logLevel: logLevel as AgentConfig['logLevel'],
+    policies,
+    attestation,
   };
 }
 

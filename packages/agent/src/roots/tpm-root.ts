@@ -31,6 +31,14 @@ const KEY_ATTRIBUTES = 'fixedtpm|fixedparent|sensitivedataorigin|userwithauth|si
 const SRK_ATTRIBUTES = 'fixedtpm|fixedparent|sensitivedataorigin|userwithauth|noda|restricted|decrypt';
 const LABEL = /^[A-Za-z0-9][A-Za-z0-9._-]{0,63}$/;
 
+/** Each open TPM root's tpm2-tools runner, so other TPM work of the agent (attestation) joins its queue. */
+const TOOLS = new WeakMap<RootOfTrust, TpmTools>();
+
+/** The tpm2-tools runner of a root opened by openTpmRoot; undefined for any other root. */
+export function tpmToolsOf(root: RootOfTrust): TpmTools | undefined {
+  return TOOLS.get(root);
+}
+
 /**
  * Opens the TPM 2.0 root of trust: checks the TPM answers, makes sure the
  * storage root key exists at `srkHandle` (creating and persisting it if
@@ -198,6 +206,7 @@ export async function openTpmRoot(options: TpmRootOptions): Promise<RootOfTrust>
       await root.close();
     },
   };
+  TOOLS.set(root, tools);
   return root;
 }
 

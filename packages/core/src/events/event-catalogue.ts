@@ -159,7 +159,32 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventTypeInfo>> = {
     source: 'panel',
     defaultSeverity: 8,
     controls: ['RT-2', 'SB-2', 'CM-2'],
-    fields: { reason, pcr: num('first PCR that did not match'), quoteNonce: str('nonce of the quote, hex') },
+    fields: {
+      reason,
+      component: str('binding, quote, pcr, measured_boot or reference'),
+      pcr: num('first PCR that did not match'),
+      eventIndex: num('event-log index of the event that did not match'),
+      eventType: str('EV_… type of that event'),
+      quoteNonce: str('nonce of the quote, hex'),
+      verdictId: str('attestation verdict ID'),
+      recoverable: bool('whether a later attestation can pass without touching the TPM'),
+      action: str("the profile's action: alert, quarantine or revoke"),
+    },
+  },
+  'attestation.verdict': {
+    title: 'Attestation verdict received',
+    source: 'device',
+    defaultSeverity: 2,
+    controls: ['RT-2', 'CM-2'],
+    fields: {
+      result: str('pass or fail'),
+      reason,
+      component: str('the failing component, if any'),
+      pcr: num('first PCR that did not match'),
+      verdictId: str('attestation verdict ID'),
+      notRun: str('checks the panel could not run, comma-separated'),
+      eventLogSent: bool('whether the device sent a boot event log'),
+    },
   },
   'boot.secure-boot-disabled': {
     title: 'Secure boot disabled',
@@ -209,6 +234,29 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventTypeInfo>> = {
     defaultSeverity: 6,
     controls: ['SC-2', 'PD-2'],
     fields: { expectedHash: str('hash of the rendered policy'), actualHash: str('hash of the live ruleset') },
+  },
+  'config.drift': {
+    title: 'Managed configuration differs from policy',
+    source: 'device',
+    defaultSeverity: 6,
+    controls: ['CR-4', 'PD-2'],
+    fields: {
+      paths: str('changed files, as a JSON list'),
+      expectedHash: str('hash of the applied policy state'),
+      actualHash: str('hash of the live state'),
+    },
+  },
+  'rule.matched': {
+    title: 'Device-side detection rule matched',
+    source: 'device',
+    defaultSeverity: 6,
+    controls: ['SI-2', 'SI-3'],
+    fields: {
+      ruleId: str('detection rule ID'),
+      title: str('rule title'),
+      detect: str('match or threshold'),
+      eventCount: num('events that made it fire'),
+    },
   },
   // Panel: enrollment, devices, operators, export.
   'est.enroll_rejected': {
@@ -297,7 +345,12 @@ export const EVENT_CATALOGUE: Readonly<Record<string, EventTypeInfo>> = {
     source: 'panel',
     defaultSeverity: 6,
     controls: ['PD-2'],
-    fields: { rolloutId: str('rollout ID'), policyId: str('policy ID'), version: num('policy version'), reason },
+    fields: {
+      rolloutId: str('rollout ID'),
+      policyId: str('policy ID'),
+      version: num('policy version'),
+      reason,
+    },
   },
   'siem.export_failed': {
     title: 'SIEM export failing',

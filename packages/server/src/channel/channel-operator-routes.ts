@@ -102,4 +102,10 @@ export function registerChannelOperatorRoutes(app: FastifyInstance, services: Ch
     'device.renew-certificate',
     { type: 'renew-certificate', reason: 'operator-request' },
   );
+  pushRoute(
+    'attest',
+    'Push "attest now": the device fetches a challenge and answers with a TPM quote and its event log',
+    'device.attest',
+    { type: 'attest', reason: 'operator-request' },
+  );
 }

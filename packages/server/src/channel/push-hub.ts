@@ -10,7 +10,9 @@ export type PushMessage =
   | { readonly type: 'hello'; readonly deviceId: string; readonly heartbeatSeconds: number }
   | { readonly type: 'desired-state-changed'; readonly reason: string }
   /** Renew the device certificate now (e.g. after the issuing CA was rotated), not at two thirds. */
-  | { readonly type: 'renew-certificate'; readonly reason: string };
+  | { readonly type: 'renew-certificate'; readonly reason: string }
+  /** Attest now (fetch a challenge, quote, post evidence) instead of at the profile's interval. */
+  | { readonly type: 'attest'; readonly reason: string };
 
 /**
  * The push channels open to this replica, by device. A device may briefly

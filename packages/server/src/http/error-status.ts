@@ -1,4 +1,5 @@
 import type { PolicyErrorCode, RuleErrorCode } from '@palisade/core';
+import type { AttestationErrorCode } from '../attestation/attestation-error.ts';
 import type { ChannelErrorCode } from '../channel/channel-error.ts';
 import type { DeviceErrorCode } from '../devices/device-errors.ts';
 import type { EnrollmentErrorCode } from '../est/enrollment-error.ts';
@@ -18,7 +19,8 @@ export type HttpErrorCode =
   | EventsErrorCode
   | RuleErrorCode
   | PolicyErrorCode
-  | PoliciesErrorCode;
+  | PoliciesErrorCode
+  | AttestationErrorCode;
 
 /**
  * The one place where error codes become HTTP status codes. A code missing
@@ -106,6 +108,15 @@ export const ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   ROLLOUT_NOT_FOUND: 404,
   ROLLOUT_STATE_CONFLICT: 409,
   POLICY_STATUS_INVALID: 400,
+
+  TPM_PUBLIC_INVALID: 400,
+  EK_CERTIFICATE_UNTRUSTED: 403,
+  AK_BINDING_NOT_FOUND: 404,
+  CREDENTIAL_ACTIVATION_FAILED: 403,
+  TPM_CA_INVALID: 400,
+  TPM_CA_EXISTS: 409,
+  ATTESTATION_SETTINGS_INVALID: 400,
+  GOLDEN_EVIDENCE_MISSING: 409,
 };
 
 export function isHttpErrorCode(code: string): code is HttpErrorCode {

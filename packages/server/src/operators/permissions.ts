@@ -19,6 +19,8 @@ export const PERMISSIONS = [
   'alerts:manage',
   'rules:manage',
   'policies:manage',
+  // Reference values, attestation profiles and trusted TPM CAs: what decides that a device is intact.
+  'attestation:manage',
 ] as const;
 export type Permission = (typeof PERMISSIONS)[number];
 

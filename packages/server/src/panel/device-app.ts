@@ -2,6 +2,7 @@ import type { Socket } from 'node:net';
 import type { SecureContextOptions } from 'node:tls';
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
+import { registerAttestationDeviceRoutes } from '../attestation/index.ts';
 import { registerDeviceApiRoutes } from '../channel/index.ts';
 import { csrAttributesDer, EnrollmentError, registerEstRoutes } from '../est/index.ts';
 import { installProblemHandlers } from '../http/problem.ts';
@@ -130,6 +131,7 @@ export async function buildDeviceApp(options: DeviceAppOptions): Promise<DeviceA
   });
   await registerDeviceApiRoutes(app, options.services);
   registerPolicyDeviceRoutes(app, options.services);
+  registerAttestationDeviceRoutes(app, options.services);
   app.get('/v1/ping', async (request) => {
     const device = deviceOf(request);
     return { deviceId: device.id, serial: device.serial };

@@ -2,6 +2,7 @@ import fastifyCookie from '@fastify/cookie';
 import fastifySwagger from '@fastify/swagger';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
+import { registerAttestationOperatorRoutes } from '../attestation/index.ts';
 import { registerAuditRoutes } from '../audit/index.ts';
 import { registerChannelOperatorRoutes } from '../channel/index.ts';
 import { registerDetectionRoutes } from '../detection/index.ts';
@@ -105,6 +106,7 @@ export async function buildOperatorApp(options: OperatorAppOptions): Promise<Fas
   registerEventRoutes(app, services);
   registerDetectionRoutes(app, services);
   registerPolicyRoutes(app, services);
+  registerAttestationOperatorRoutes(app, services);
   await app.ready();
   return app;
 }

@@ -1,3 +1,4 @@
+import type { AttestationService } from '../attestation/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { DevicePresence, PushHub } from '../channel/index.ts';
 import type { Db } from '../db/index.ts';
@@ -55,4 +56,5 @@ export interface PanelServices {
   readonly exports: ExporterQueue;
   /** Drops this replica's cached OCSP answers (a revocation committed elsewhere). */
   readonly ocspCache: { invalidate(): void };
+  readonly attestation: AttestationService;
 }

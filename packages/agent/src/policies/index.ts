@@ -1,0 +1,17 @@
+export type { DesiredPolicies, DesiredPolicy } from './desired-policies.ts';
+export { parseDesiredPolicies } from './desired-policies.ts';
+export type { ScreenedReport } from './device-event-gate.ts';
+export { RULE_MATCHED } from './device-event-gate.ts';
+export type { PolicyListener } from './held-documents.ts';
+export type { PolicyPanel } from './panel-link.ts';
+export { panelLink } from './panel-link.ts';
+export type { PolicyTrustDocument, PolicyTrustKeyEntry } from './pinned-trust.ts';
+export { parsePolicyTrustDocument } from './pinned-trust.ts';
+export type { PolicyApplyErrorCode } from './policy-apply-error.ts';
+export { PolicyApplyError } from './policy-apply-error.ts';
+export type { PolicyClientOptions, SyncResults } from './policy-client.ts';
+export { PolicyClient } from './policy-client.ts';
+export type { KindResult } from './policy-outcomes.ts';
+export type { PolicySettings } from './policy-settings.ts';
+export type { PolicyApplyState, PolicyStatus } from './policy-status-queue.ts';
+export { POLICY_APPLY_STATES } from './policy-status-queue.ts';
