@@ -6,27 +6,16 @@
  * takes the same rows with the panel's own INSERT, measured in the same run.
  * See bench/README.md.
  */
-import { type ChildProcess, spawn } from 'node:child_process';
 import { randomUUID } from 'node:crypto';
-import { closeSync, openSync } from 'node:fs';
-import { mkdir, open, readFile } from 'node:fs/promises';
+import { mkdir, open } from 'node:fs/promises';
 import { join } from 'node:path';
-import { createInterface } from 'node:readline';
 import { type Db, migrate, openPgliteDb, openPostgresDb } from '@palisade/server';
-import {
-  type DriverCommand,
-  type DriverEvent,
-  EVENT_KIND,
-  EVENT_SEVERITY,
-  eventBody,
-  prepareBenchAgent,
-  waitForAgentOnline,
-} from './lib/agent-driver.ts';
+import { EVENT_KIND, EVENT_SEVERITY, eventBody, prepareBenchAgent } from './lib/agent-driver.ts';
+import { startAgentDriver } from './lib/agent-driver-process.ts';
 import { openBenchDatabase } from './lib/bench-database.ts';
 import { emitResult } from './lib/bench-result.ts';
 import { machineFacts } from './lib/machine.ts';
-import { ownChild } from './lib/owned-children.ts';
-import { benchSecrets, REPO_ROOT, startPanelProcess, stopPanelCleanly } from './lib/panel-process.ts';
+import { benchSecrets, startPanelProcess, stopPanelCleanly } from './lib/panel-process.ts';
 import { processCpuSeconds } from './lib/process-cpu.ts';
 import { progressReporter } from './lib/progress.ts';
 import { median, roundFigure } from './lib/stats.ts';
@@ -45,7 +34,6 @@ const BATCH_RECORDS = 500;
  */
 const FSYNC_INTERVAL_MS = 20;
 const TARGET_PER_SEC = 5000;
-const DRIVER = join(import.meta.dirname, 'lib/agent-driver.ts');
 
 const progress = progressReporter(NAME);
 
@@ -137,36 +125,6 @@ async function fsyncAppendsPerSec(dir: string, rows: readonly ReferenceRow[]): P
   return median(rounds);
 }
 
-/** The driver's stdout as a stream of events; `next` waits for the next one that matches. */
-function driverEvents(child: ChildProcess) {
-  const queue: DriverEvent[] = [];
-  let wake: (() => void) | undefined;
-  const lines = createInterface({ input: child.stdout as NonNullable<ChildProcess['stdout']> });
-  lines.on('line', (line) => {
-    try {
-      queue.push(JSON.parse(line) as DriverEvent);
-    } catch {
-      queue.push({ event: 'error', message: `unparsable driver output: ${line}` });
-    }
-    wake?.();
-  });
-  child.once('exit', () => wake?.());
-  return async <E extends DriverEvent['event']>(event: E): Promise<Extract<DriverEvent, { event: E }>> => {
-    for (;;) {
-      const found = queue.shift();
-      if (found?.event === event) return found as Extract<DriverEvent, { event: E }>;
-      if (found?.event === 'error') throw new Error(`the agent driver failed: ${found.message}`);
-      if (found) continue;
-      if (child.exitCode !== null || child.signalCode !== null)
-        throw new Error(`the agent driver exited (code ${child.exitCode}) while we waited for "${event}"`);
-      await new Promise<void>((resolve) => {
-        wake = resolve;
-      });
-      wake = undefined;
-    }
-  };
-}
-
 await using work = await createWorkDir(NAME);
 await using database = await openBenchDatabase();
 const secrets = benchSecrets();
@@ -210,38 +168,16 @@ if (database.url === undefined) await migrate(referenceDb);
 const dbReference = await databaseRowsPerSec(referenceDb, rows).finally(() => referenceDb.close());
 progress(`reference: ${Math.round(dbReference)} rows/s`);
 
-const env: NodeJS.ProcessEnv = Object.fromEntries(
-  Object.entries(process.env).filter(([key]) => !key.startsWith('PALISADE_')),
-);
-const driverLog = join(work.path, 'agent-driver.log');
-const driverErr = openSync(driverLog, 'w');
 progress('starting the agent driver (Agent from @palisade/agent in its own process)');
-const driver = spawn(process.execPath, [DRIVER, files.configPath], {
-  cwd: REPO_ROOT,
-  env,
-  stdio: ['pipe', 'pipe', driverErr],
+const driver = await startAgentDriver({
+  configPath: files.configPath,
+  logPath: join(work.path, 'agent-driver.log'),
+  operatorUrl: panel.operatorUrl,
+  rootCaPem: panel.rootCaPem,
+  adminToken: files.adminToken,
+  deviceId,
 });
-closeSync(driverErr);
-ownChild(driver);
-const driverExit = new Promise<number | null>((resolve) => driver.once('exit', (code) => resolve(code)));
-const next = driverEvents(driver);
-const driverStdin = driver.stdin;
-if (!driverStdin) throw new Error('the agent driver has no stdin');
-const send = (command: DriverCommand) => driverStdin.write(`${JSON.stringify(command)}\n`);
-try {
-  await next('ready');
-  await waitForAgentOnline({
-    operatorUrl: panel.operatorUrl,
-    rootCaPem: panel.rootCaPem,
-    adminToken: files.adminToken,
-    deviceId,
-    timeoutMs: 60_000,
-    giveUp: () => (driver.exitCode === null ? undefined : `the driver exited (code ${driver.exitCode})`),
-  });
-} catch (error) {
-  const log = await readFile(driverLog, 'utf8').catch(() => '');
-  throw new Error(`${(error as Error).message}\nagent log:\n${log.split('\n').slice(-15).join('\n')}`);
-}
+const { next, send } = driver;
 progress('agent enrolled and online');
 
 async function run(label: string, events: number) {
@@ -267,9 +203,7 @@ progress(
   `measured: appended in ${measured.appendSeconds.toFixed(2)} s (${Math.round(appendPerSec)}/s), ` +
     `delivered in ${measured.deliveredSeconds.toFixed(2)} s (${Math.round(deliveredPerSec)}/s), ${measured.failedAppends} failed appends`,
 );
-send({ stop: true });
-driverStdin.end();
-const driverCode = await driverExit;
+const driverCode = await driver.stop();
 if (driverCode !== 0) throw new Error(`the agent driver did not stop cleanly (code ${driverCode})`);
 
 // After the clock: the panel's database holds every benchmark event exactly once.

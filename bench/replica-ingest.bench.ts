@@ -3,7 +3,6 @@
  * database against one replica — the scaling ratio. PostgreSQL only
  * (replicas share nothing but the database). See bench/README.md.
  */
-import { readdirSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { setTimeout as sleep } from 'node:timers/promises';
 import { openPostgresDb } from '@palisade/server';
@@ -15,7 +14,7 @@ import { callJson } from './lib/https-json.ts';
 import { machineFacts } from './lib/machine.ts';
 import { benchSecrets, startPanelProcess, stopPanelCleanly } from './lib/panel-process.ts';
 import { inParallel } from './lib/parallel.ts';
-import { processCpuSeconds } from './lib/process-cpu.ts';
+import { namedProcessesCpuSeconds, processCpuSeconds } from './lib/process-cpu.ts';
 import { progressReporter } from './lib/progress.ts';
 import { startReportLoad } from './lib/report-load.ts';
 import { median, roundFigure } from './lib/stats.ts';
@@ -35,20 +34,7 @@ const TARGET_SCALING = 1.5;
 const progress = progressReporter(NAME);
 
 /** CPU seconds of every `postgres` process on the machine (the server, its backends and workers). */
-function postgresCpuSeconds(): number {
-  let total = 0;
-  for (const entry of readdirSync('/proc')) {
-    if (!/^\d+$/.test(entry)) continue;
-    try {
-      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
-      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== 'postgres') continue;
-    } catch {
-      continue;
-    }
-    total += processCpuSeconds(Number(entry)) ?? 0;
-  }
-  return total;
-}
+const postgresCpuSeconds = () => namedProcessesCpuSeconds('postgres');
 
 // PostgreSQL only: BENCH_DATABASE_URL, or the local server if one answers there.
 if (env.BENCH_DATABASE_URL === undefined || env.BENCH_DATABASE_URL === '') {

@@ -23,6 +23,16 @@
  * `{"event":"run-done",…}` once every report of the run is acknowledged
  * by the panel, i.e. committed to its database (the ingest acknowledges a
  * batch only after its transaction commits).
+ *
+ *   {"pace":{"label":"latency","ratePerSec":5000,"seconds":35,"markerEvery":100}}
+ *
+ * reports at a steady rate instead (`event-alert-latency`): every 5 ms the
+ * reports due by then, without waiting for earlier ones, the kinds and
+ * bodies of bench/lib/security-event-mix.ts, except that every
+ * `markerEvery`-th is a `process.exec` whose body carries
+ * `marker: "latency"` and `createdAtMs` (epochMs() just before
+ * `agent.report()`). `{"event":"pace-started",…}` before the first report,
+ * `{"event":"pace-done",…}` once all are acknowledged.
  */
 import { writeFile } from 'node:fs/promises';
 import { join } from 'node:path';
@@ -143,6 +153,14 @@ export async function waitForAgentOnline(options: {
 /** A driver command, one JSON document per line on stdin. */
 export type DriverCommand =
   | { readonly run: { readonly label: string; readonly events: number; readonly concurrency: number } }
+  | {
+      readonly pace: {
+        readonly label: string;
+        readonly ratePerSec: number;
+        readonly seconds: number;
+        readonly markerEvery: number;
+      };
+    }
   | { readonly stop: true };
 
 /** What the driver prints, one JSON document per line on stdout. */
@@ -161,7 +179,25 @@ export type DriverEvent =
       readonly cpuSeconds: number;
       readonly failedAppends: number;
     }
+  | { readonly event: 'pace-started'; readonly label: string; readonly startedAtMs: number }
+  | {
+      readonly event: 'pace-done';
+      readonly label: string;
+      readonly events: number;
+      readonly markers: number;
+      /** First report → last report appended (the rate actually offered is events ÷ this). */
+      readonly appendSeconds: number;
+      /** First report → last record acknowledged by the panel. */
+      readonly deliveredSeconds: number;
+      readonly cpuSeconds: number;
+      readonly failedAppends: number;
+      /** Reports not yet appended when the next ones fell due, at most (how far appends lagged the pace). */
+      readonly maxBacklog: number;
+    }
   | { readonly event: 'error'; readonly message: string };
+
+/** The marker a latency benchmark's rule matches on (`fields.marker`). */
+export const LATENCY_MARKER = 'latency';
 
 async function runDriver(configPath: string): Promise<void> {
   const { createInterface } = await import('node:readline');
@@ -219,13 +255,80 @@ async function runDriver(configPath: string): Promise<void> {
     });
   };
 
+  const pace = async (label: string, ratePerSec: number, seconds: number, markerEvery: number) => {
+    const { mixedReport } = await import('./security-event-mix.ts');
+    const { epochMs } = await import('./line-tail.ts');
+    while (!agent.outbox) await sleep(10);
+    await outboxIdle(0);
+    const base = agent.outbox.stats().acknowledgedRecords;
+    const events = Math.round(ratePerSec * seconds);
+    let sent = 0;
+    let appended = 0;
+    let markers = 0;
+    let failedAppends = 0;
+    let maxBacklog = 0;
+    let allAppended: (() => void) | undefined;
+    const done = () => {
+      appended += 1;
+      if (appended === events) allAppended?.();
+    };
+    emit({ event: 'pace-started', label, startedAtMs: epochMs() });
+    const cpuBefore = process.cpuUsage();
+    const started = performance.now();
+    while (sent < events) {
+      const due = Math.min(events, Math.floor(((performance.now() - started) / 1000) * ratePerSec));
+      maxBacklog = Math.max(maxBacklog, sent - appended);
+      for (; sent < due; sent++) {
+        seq += 1;
+        const marker = (sent + 1) % markerEvery === 0;
+        if (marker) markers += 1;
+        const record = marker
+          ? {
+              kind: EVENT_KIND,
+              severity: EVENT_SEVERITY,
+              body: { ...eventBody(seq), marker: LATENCY_MARKER, createdAtMs: epochMs() },
+            }
+          : mixedReport(seq, 0);
+        agent
+          .report(record.kind, record.severity, record.body)
+          .catch(() => {
+            failedAppends += 1;
+          })
+          .finally(done);
+      }
+      await sleep(5);
+    }
+    if (appended < events)
+      await new Promise<void>((resolve) => {
+        allAppended = resolve;
+      });
+    const appendSeconds = (performance.now() - started) / 1000;
+    await outboxIdle(base + events - failedAppends);
+    const deliveredSeconds = (performance.now() - started) / 1000;
+    const cpu = process.cpuUsage(cpuBefore);
+    emit({
+      event: 'pace-done',
+      label,
+      events,
+      markers,
+      appendSeconds,
+      deliveredSeconds,
+      cpuSeconds: (cpu.user + cpu.system) / 1e6,
+      failedAppends,
+      maxBacklog,
+    });
+  };
+
   emit({ event: 'ready' });
   const lines = createInterface({ input: process.stdin });
   for await (const line of lines) {
     if (line.trim() === '') continue;
     const command = JSON.parse(line) as DriverCommand;
     if ('stop' in command) break;
-    await run(command.run.label, command.run.events, command.run.concurrency);
+    if ('pace' in command) {
+      const { label, ratePerSec, seconds, markerEvery } = command.pace;
+      await pace(label, ratePerSec, seconds, markerEvery);
+    } else await run(command.run.label, command.run.events, command.run.concurrency);
   }
   lines.close();
   const exit = await agent.stop();

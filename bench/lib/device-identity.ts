@@ -23,10 +23,16 @@ export async function enrollDeviceIdentity(options: {
   readonly rootCaPem: string;
   readonly adminToken: string;
   readonly deviceId: string;
+  /** The device group to register it in (it must exist); default: the panel's `default` group. */
+  readonly group?: string;
 }): Promise<DeviceIdentity> {
   const ca = options.rootCaPem;
   const api = (path: string) => `${options.operatorUrl}${path}`;
-  await callJson(api('/v1/devices'), { body: { id: options.deviceId }, bearer: options.adminToken, ca });
+  await callJson(api('/v1/devices'), {
+    body: { id: options.deviceId, ...(options.group === undefined ? {} : { group: options.group }) },
+    bearer: options.adminToken,
+    ca,
+  });
   const { token } = (
     await callJson<{ token: string }>(api(`/v1/devices/${options.deviceId}/enrollment-token`), {
       body: {},

@@ -55,3 +55,24 @@ export function processTreeCpuSeconds(pid: number): number | undefined {
   if (own === undefined) return undefined;
   return childPids(pid).reduce((sum, child) => sum + (processTreeCpuSeconds(child) ?? 0), own);
 }
+
+/**
+ * CPU time of every process on the machine whose command name (`comm`, at
+ * most 15 characters) is `name`, e.g. `postgres` (the server, its backends
+ * and workers) or `rsyslogd`, in seconds. Processes that exited between two
+ * readings are missed, as with processTreeCpuSeconds.
+ */
+export function namedProcessesCpuSeconds(name: string): number {
+  let total = 0;
+  for (const entry of readdirSync('/proc')) {
+    if (!/^\d+$/.test(entry)) continue;
+    try {
+      const stat = readFileSync(`/proc/${entry}/stat`, 'utf8');
+      if (stat.slice(stat.indexOf('(') + 1, stat.lastIndexOf(')')) !== name) continue;
+    } catch {
+      continue;
+    }
+    total += processCpuSeconds(Number(entry)) ?? 0;
+  }
+  return total;
+}

@@ -1,6 +1,7 @@
 import { Agent, request } from 'node:https';
 import { EVENT_KIND, EVENT_SEVERITY, eventBody } from './agent-driver.ts';
 import type { DeviceIdentity } from './device-identity.ts';
+import type { MixedReport } from './security-event-mix.ts';
 
 /** A device and the replica (device-listener URL) it delivers to. */
 export interface ReportSender {
@@ -26,8 +27,9 @@ export interface ReportLoad {
 /**
  * Event delivery as agents do it, without the agents' outboxes: each device
  * posts batches of `batchRecords` reports (`POST /v1/devices/<id>/reports`,
- * ≈ 170-byte `process.exec` bodies, fresh record IDs) one after another over
- * its own kept-alive mutual-TLS connection, as fast as the panel answers.
+ * ≈ 170-byte `process.exec` bodies unless `record` says otherwise, fresh
+ * record IDs) one after another over its own kept-alive mutual-TLS
+ * connection, as fast as the panel answers.
  */
 export function startReportLoad(options: {
   readonly senders: readonly ReportSender[];
@@ -35,10 +37,14 @@ export function startReportLoad(options: {
   readonly batchRecords: number;
   /** Record IDs are `<runId>-<device>-<seq>`: unique across runs of one benchmark. */
   readonly runId: string;
+  /** Each record's kind, severity and body (e.g. `mixedReport`); default: `process.exec` with `eventBody(seq)`. */
+  readonly record?: (seq: number, senderIndex: number) => MixedReport;
 }): ReportLoad {
   const counters: ReportLoadCounters = { acknowledged: 0, batches: 0, errors: 0, lastError: undefined };
   let stopping = false;
-  const bodyJson = (seq: number) => JSON.stringify(eventBody(seq));
+  const recordOf =
+    options.record ??
+    ((seq: number) => ({ kind: EVENT_KIND, severity: EVENT_SEVERITY, body: eventBody(seq) }));
   const loops = options.senders.map(async (sender, index) => {
     const agent = new Agent({
       keepAlive: true,
@@ -55,8 +61,9 @@ export function startReportLoad(options: {
         const records: string[] = [];
         for (let i = 0; i < options.batchRecords; i++) {
           seq += 1;
+          const { kind, severity, body } = recordOf(seq, index);
           records.push(
-            `{"id":"${options.runId}-${index}-${seq}","kind":"${EVENT_KIND}","severity":${EVENT_SEVERITY},"createdAt":"${createdAt}","body":${bodyJson(seq)}}`,
+            `{"id":"${options.runId}-${index}-${seq}","kind":"${kind}","severity":${severity},"createdAt":"${createdAt}","body":${JSON.stringify(body)}}`,
           );
         }
         const body = `{"records":[${records.join(',')}]}`;
