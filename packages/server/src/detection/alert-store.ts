@@ -14,8 +14,17 @@ export interface AlertContext {
   readonly lastSeenAt: string | null;
   readonly agentVersion: string | null;
   readonly rootOfTrust: string | null;
-  /** Attestation verdicts arrive with the attestation context; until then this says so. */
-  readonly lastAttestation: { readonly status: 'unknown'; readonly reason: string };
+  /** The device's latest remote-attestation verdict, or why there is none. */
+  readonly lastAttestation:
+    | { readonly status: 'unknown'; readonly reason: string }
+    | {
+        readonly status: 'pass' | 'fail';
+        readonly at: string;
+        readonly verdictId: string;
+        readonly component: string | null;
+        readonly code: string | null;
+        readonly message: string;
+      };
   /** The device's most recent audited changes (certificates, group moves, revocations …). */
   readonly recentChanges: readonly { readonly at: string; readonly action: string; readonly actor: string }[];
   /** For spread rules: the devices that reported. */
@@ -164,6 +173,19 @@ export class AlertStore {
          LEFT JOIN device_presence p ON p.device_id = d.id WHERE d.id = $1`,
       [deviceId],
     );
+    const verdict = await tx.query<{
+      id: string;
+      result: 'pass' | 'fail';
+      component: string | null;
+      code: string | null;
+      message: string;
+      created_at: Date;
+    }>(
+      `SELECT id, result, component, code, message, created_at FROM attestation_verdicts
+        WHERE device_id = $1 ORDER BY created_at DESC LIMIT 1`,
+      [deviceId],
+    );
+    const last = verdict.rows[0];
     const changes = await tx.query<{ at: Date; action: string; actor: string }>(
       `SELECT at, action, actor FROM audit_log WHERE target = $1 ORDER BY seq DESC LIMIT 5`,
       [`device:${deviceId}`],
@@ -177,7 +199,19 @@ export class AlertStore {
       lastSeenAt: row?.last_seen_at?.toISOString() ?? null,
       agentVersion: row?.agent_version ?? null,
       rootOfTrust: row?.root_of_trust ?? null,
-      lastAttestation: unknownAttestation,
+      lastAttestation: last
+        ? {
+            status: last.result,
+            at: last.created_at.toISOString(),
+            verdictId: last.id,
+            component: last.component,
+            code: last.code,
+            message: last.message,
+          }
+        : {
+            status: 'unknown',
+            reason: 'this device has no attestation verdict (no TPM, or it has not attested yet)',
+          },
       recentChanges: changes.rows.map((c) => ({ at: c.at.toISOString(), action: c.action, actor: c.actor })),
     };
   }

@@ -61,6 +61,11 @@ describe('detection rules and alerts', () => {
       (await t.inject('GET', '/v1/rules', { token: admin })).json().rules.length === 1 ? true : undefined,
     );
     await new Promise((resolve) => setTimeout(resolve, 300));
+    // The device failed its last attestation: the alert's context says so.
+    await t.panel.services.db.query(
+      `INSERT INTO attestation_verdicts (id, device_id, result, component, code, message, pcr, severity, recoverable, evidence, created_at)
+       VALUES (gen_random_uuid(), 'det-a', 'fail', 'pcr', 'PCR_MISMATCH', 'PCR 4 differs from the reference', 4, 8, true, '{}', now())`,
+    );
     const ingest = t.panel.services.ingest;
     const events = [failedLogin(), failedLogin('admin')];
     await ingest.ingest('det-a', events);
@@ -84,6 +89,8 @@ describe('detection rules and alerts', () => {
     assert.equal(detail.context.group, 'plant-a');
     assert.equal(detail.context.targetLevel, 'SLE');
     assert.equal(detail.context.quarantined, false, 'context as it was when the alert was raised');
+    assert.equal(detail.context.lastAttestation.status, 'fail');
+    assert.equal(detail.context.lastAttestation.code, 'PCR_MISMATCH');
 
     const quarantined = await t.panel.services.db.query<{ quarantine_reason: string | null }>(
       "SELECT quarantine_reason FROM devices WHERE id = 'det-a'",

@@ -17,6 +17,9 @@ export interface ExporterLag {
   readonly lastError: string | null;
 }
 
+/** Retention is enforced at most this often per exporter (a DELETE by age scans the queue). */
+const RETENTION_CHECK_MS = 30_000;
+
 /**
  * The exporters' durable queues in the database (SI-4). Events are queued
  * inside the ingest transaction, so an event stored is an event queued, for
@@ -29,6 +32,8 @@ export class ExporterQueue {
   readonly #db: Db;
   readonly #owner: string;
   readonly #leaseSeconds: number;
+  /** When each exporter's retention was last enforced here: it scans the queue, so not for every batch. */
+  readonly #retentionCheckedAt = new Map<string, number>();
 
   constructor(db: Db, options: { readonly owner: string; readonly leaseSeconds?: number }) {
     this.#db = db;
@@ -74,6 +79,22 @@ export class ExporterQueue {
 
   /** The oldest queued events, in order; drops (and counts) those past the exporter's retention first. */
   async next(exporterId: string, limit: number): Promise<QueuedBatch | undefined> {
+    const lastCheck = this.#retentionCheckedAt.get(exporterId) ?? 0;
+    if (Date.now() - lastCheck >= RETENTION_CHECK_MS) {
+      this.#retentionCheckedAt.set(exporterId, Date.now());
+      await this.#dropExpired(exporterId);
+    }
+    const rows = await this.#db.query<{ seq: number; event: ExportEvent }>(
+      'SELECT seq, event FROM siem_outbox WHERE exporter_id = $1 ORDER BY seq LIMIT $2',
+      [exporterId, limit],
+    );
+    const last = rows.rows.at(-1);
+    return last
+      ? { seqs: rows.rows.map((row) => row.seq), events: rows.rows.map((row) => row.event) }
+      : undefined;
+  }
+
+  async #dropExpired(exporterId: string): Promise<void> {
     const expired = await this.#db.query(
       `DELETE FROM siem_outbox o USING siem_exporters e
         WHERE o.exporter_id = $1 AND e.id = o.exporter_id
@@ -86,14 +107,6 @@ export class ExporterQueue {
         expired.rowCount,
       ]);
     }
-    const rows = await this.#db.query<{ seq: number; event: ExportEvent }>(
-      'SELECT seq, event FROM siem_outbox WHERE exporter_id = $1 ORDER BY seq LIMIT $2',
-      [exporterId, limit],
-    );
-    const last = rows.rows.at(-1);
-    return last
-      ? { seqs: rows.rows.map((row) => row.seq), events: rows.rows.map((row) => row.event) }
-      : undefined;
   }
 
   /** Removes what the destination took; answers false (removing nothing) when the lease was lost meanwhile. */
