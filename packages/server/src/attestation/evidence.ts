@@ -75,5 +75,12 @@ export function decodeEventLog(text: string): Uint8Array {
     );
   if (!STRICT_BASE64.test(text))
     throw new EventLogError('EVENT_LOG_MALFORMED', 'the event log is not canonical base64');
-  return base64Bytes(text);
+  const bytes = base64Bytes(text);
+  // The alphabet check lets non-zero padding bits through ("AB==" decodes as "AA=="): one text, one log.
+  if (Buffer.from(bytes).toString('base64') !== text)
+    throw new EventLogError(
+      'EVENT_LOG_MALFORMED',
+      'the event log is not canonical base64 (non-zero padding bits)',
+    );
+  return bytes;
 }

@@ -122,6 +122,11 @@ describe('verifyEvidence on untrusted bytes (a genuine swtpm quote)', { skip: SK
       () => decodeEventLog('A'.repeat(limit + 4)),
       (error: unknown) => error instanceof EventLogError && error.code === 'EVENT_LOG_TOO_LARGE',
     );
+    // Regression: "AB==" passed the alphabet check and decoded as "AA==" (found by this property).
+    assert.throws(
+      () => decodeEventLog('AB=='),
+      (error: unknown) => error instanceof EventLogError && error.code === 'EVENT_LOG_MALFORMED',
+    );
     fc.assert(
       fc.property(fc.string({ maxLength: 200 }), (text) => {
         try {
