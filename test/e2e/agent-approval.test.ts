@@ -65,7 +65,10 @@ describe('agent enrollment held for approval (RFC 7030 §4.2.3) in a group that 
       'held enrollment',
       async () => {
         const { enrollments } = await api('GET', '/v1/enrollments?status=pending');
-        return enrollments.length === 1 ? enrollments[0] : undefined;
+        // The panel holds the request before the agent has read (and logged) the 202: wait for both.
+        return enrollments.length === 1 && /enrollment held for operator approval/.test(logs.text)
+          ? enrollments[0]
+          : undefined;
       },
       15_000,
       () => logs.text,
