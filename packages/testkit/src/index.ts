@@ -1,3 +1,5 @@
+export type { TestBrowser } from './chromium.ts';
+export { CHROMIUM_PATH, launchChromium, skipUnlessChromium } from './chromium.ts';
 export type { BuiltEvent, BuiltEventLog, EventLogBank, EventLogEntry } from './event-log-builder.ts';
 export { EventLogBuilder, extendIntoTpm } from './event-log-builder.ts';
 export type { Rsyslog, RsyslogOptions, RsyslogTlsOptions } from './rsyslog.ts';

@@ -9,6 +9,7 @@ export type RequestErrorCode =
   | 'CLIENT_CERTIFICATE_REQUIRED'
   | 'METHOD_NOT_ALLOWED'
   | 'NOT_READY'
+  | 'DASHBOARD_NOT_BUILT'
   | 'INTERNAL';
 
 /** Problems with the request itself, found before any domain logic runs. */

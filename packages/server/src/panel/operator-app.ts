@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { registerAttestationOperatorRoutes } from '../attestation/index.ts';
 import { registerAuditRoutes } from '../audit/index.ts';
 import { registerChannelOperatorRoutes } from '../channel/index.ts';
+import { registerDashboardRoutes } from '../dashboard/index.ts';
 import { registerDetectionRoutes } from '../detection/index.ts';
 import { registerDeviceRoutes } from '../devices/index.ts';
 import { registerEventRoutes } from '../events/index.ts';
@@ -30,6 +31,8 @@ export interface OperatorAppOptions {
   readonly tls?: { readonly key: string; readonly cert: string };
   /** False while starting or draining: /readyz answers 503. */
   readonly isReady: () => boolean;
+  /** The built dashboard (index.html, assets/); defaults to packages/dashboard/dist. */
+  readonly dashboardDir?: string;
 }
 
 /** The operator listener: HTTPS, operator sessions or API tokens, the REST API. */
@@ -54,7 +57,8 @@ export async function buildOperatorApp(options: OperatorAppOptions): Promise<Fas
   );
   app.addHook('onSend', async (request, reply) => {
     void reply.header('x-request-id', request.id);
-    void reply.header('cache-control', 'no-store');
+    // API answers are never cached; the dashboard's hashed assets set their own (immutable).
+    if (!reply.hasHeader('cache-control')) void reply.header('cache-control', 'no-store');
     void reply.header('x-content-type-options', 'nosniff');
   });
   await app.register(fastifyCookie);
@@ -107,6 +111,10 @@ export async function buildOperatorApp(options: OperatorAppOptions): Promise<Fas
   registerDetectionRoutes(app, services);
   registerPolicyRoutes(app, services);
   registerAttestationOperatorRoutes(app, services);
+  await registerDashboardRoutes(
+    app,
+    options.dashboardDir === undefined ? {} : { distDir: options.dashboardDir },
+  );
   await app.ready();
   return app;
 }
