@@ -11,6 +11,7 @@ export type LocalErrorCode =
   | 'DATA_DIR_INVALID'
   | 'FILE_UNREADABLE'
   | 'FILE_EXISTS'
+  | 'FILE_UNWRITABLE'
   | 'LAB_CA_INVALID'
   | 'PANEL_UNREACHABLE'
   | 'PANEL_UNTRUSTED'

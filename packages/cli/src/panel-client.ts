@@ -55,7 +55,18 @@ interface RawAnswer {
   readonly status: number;
   readonly contentType: string;
   readonly body: Buffer;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
 }
+
+/** A file the panel hands out (a report, a signature): its bytes as sent, and the headers naming it. */
+export interface PanelDownload {
+  readonly contentType: string;
+  readonly body: Buffer;
+  readonly headers: Readonly<Record<string, string | string[] | undefined>>;
+}
+
+/** Reports can be large (a PDF of a thousand devices); nothing sent by the panel is bigger. */
+const MAX_DOWNLOAD_BYTES = 256 * 1024 * 1024;
 
 function isHttpErrorCode(code: string): code is HttpErrorCode {
   return Object.hasOwn(ERROR_STATUS, code);
@@ -151,6 +162,15 @@ export class PanelClient {
     throw this.#notThePanel(answer);
   }
 
+  /** GET of a file: any media type, the bytes as they are; a refusal is thrown like `request`'s. */
+  async download(path: string): Promise<PanelDownload> {
+    const answer = await this.#send('GET', path, undefined, MAX_DOWNLOAD_BYTES);
+    if (answer.status === 200)
+      return { contentType: answer.contentType, body: answer.body, headers: answer.headers };
+    if (/^application\/problem\+json\b/.test(answer.contentType)) throw problemError(answer);
+    throw this.#notThePanel(answer);
+  }
+
   #notThePanel(answer: RawAnswer): CliError {
     return new CliError(
       'PANEL_RESPONSE_INVALID',
@@ -159,7 +179,12 @@ export class PanelClient {
     );
   }
 
-  #send(method: string, path: string, body: string | undefined): Promise<RawAnswer> {
+  #send(
+    method: string,
+    path: string,
+    body: string | undefined,
+    maxBytes: number = MAX_RESPONSE_BYTES,
+  ): Promise<RawAnswer> {
     const url = new URL(`${this.panel}${path}`);
     const headers: Record<string, string> = { accept: 'application/json, application/problem+json' };
     if (this.#token !== undefined) headers.authorization = `Bearer ${this.#token}`;
@@ -182,12 +207,9 @@ export class PanelClient {
           let size = 0;
           response.on('data', (chunk: Buffer) => {
             size += chunk.length;
-            if (size > MAX_RESPONSE_BYTES) {
+            if (size > maxBytes) {
               request.destroy(
-                new CliError(
-                  'PANEL_RESPONSE_INVALID',
-                  `${this.panel} sent more than ${MAX_RESPONSE_BYTES} bytes`,
-                ),
+                new CliError('PANEL_RESPONSE_INVALID', `${this.panel} sent more than ${maxBytes} bytes`),
               );
             } else chunks.push(chunk);
           });
@@ -197,6 +219,7 @@ export class PanelClient {
               status: response.statusCode ?? 0,
               contentType: response.headers['content-type'] ?? '',
               body: Buffer.concat(chunks),
+              headers: response.headers,
             }),
           );
         },

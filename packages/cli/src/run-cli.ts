@@ -17,6 +17,7 @@ Commands:
   ca                   trusted manufacturer CAs; lab IDevID tooling (offline)
   simulate             run a fleet of virtual agents against a panel
   attest               measured boot, offline: parse and replay a TPM event log
+  compliance           per-device compliance and signed reports (palisade compliance report --group G)
 
 Run 'palisade <command> --help' for a command's options.
 `;
@@ -38,6 +39,7 @@ const COMMANDS: Readonly<Record<string, () => Promise<Command>>> = {
   ca: async () => (await import('./commands/ca-command.ts')).caCommand,
   simulate: async () => (await import('./commands/simulate-command.ts')).simulateCommand,
   attest: async () => (await import('./commands/attest-command.ts')).attestCommand,
+  compliance: async () => (await import('./commands/compliance-command.ts')).complianceCommand,
 };
 
 /**

@@ -1,5 +1,7 @@
 export type { AuditEntry, AuditVerification } from './audit/index.ts';
 export { AuditLog } from './audit/index.ts';
+export type { DeviceComplianceView, ReportFormat } from './compliance/index.ts';
+export { REPORT_FORMATS } from './compliance/index.ts';
 export type { PanelConfig } from './config/index.ts';
 export { ConfigError, defaultPanelConfig, loadPanelConfig, panelHelp } from './config/index.ts';
 export type { Db, PgliteDb } from './db/index.ts';

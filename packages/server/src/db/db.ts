@@ -43,4 +43,5 @@ export const ADVISORY_LOCK = {
   eventPartitions: 7_301_005,
   policyKeys: 7_301_006,
   policyRollouts: 7_301_007,
+  compliancePass: 7_301_008,
 } as const;

@@ -92,6 +92,12 @@ export type RevocationListener = (
 ) => Promise<void>;
 
 /**
+ * Told inside the transaction that records a newly issued certificate, before
+ * it commits (a NOTIFY sent on `tx` is delivered at commit, never for a rollback).
+ */
+export type CertificateListener = (tx: Queryable, deviceId: string) => Promise<void>;
+
+/**
  * The device registry: which devices exist, in which group and lifecycle
  * state (claimed → enrolled → revoked | decommissioned), and the certificates
  * issued to them.
@@ -100,6 +106,7 @@ export class DeviceRegistry {
   readonly #db: Db;
   readonly #audit: AuditLog;
   readonly #revocationListeners: RevocationListener[] = [];
+  readonly #certificateListeners: CertificateListener[] = [];
 
   constructor(db: Db, audit: AuditLog) {
     this.#db = db;
@@ -108,6 +115,10 @@ export class DeviceRegistry {
 
   onRevocation(listener: RevocationListener): void {
     this.#revocationListeners.push(listener);
+  }
+
+  onCertificateRecorded(listener: CertificateListener): void {
+    this.#certificateListeners.push(listener);
   }
 
   async group(name: string, tx: Queryable = this.#db): Promise<DeviceGroup> {
@@ -341,6 +352,7 @@ export class DeviceRegistry {
         ...by.details,
       },
     });
+    for (const listener of this.#certificateListeners) await listener(tx, deviceId);
   }
 
   /**

@@ -1,6 +1,7 @@
 export type { DeviceErrorCode } from './device-errors.ts';
 export { DeviceError } from './device-errors.ts';
 export type {
+  CertificateListener,
   IssuedCertificateRecord,
   NewDevice,
   RegistryActor,

@@ -1,6 +1,7 @@
 import type { PolicyErrorCode, RuleErrorCode } from '@palisade/core';
 import type { AttestationErrorCode } from '../attestation/attestation-error.ts';
 import type { ChannelErrorCode } from '../channel/channel-error.ts';
+import type { ComplianceErrorCode } from '../compliance/compliance-error.ts';
 import type { DeviceErrorCode } from '../devices/device-errors.ts';
 import type { EnrollmentErrorCode } from '../est/enrollment-error.ts';
 import type { EventsErrorCode } from '../events/events-error.ts';
@@ -20,7 +21,8 @@ export type HttpErrorCode =
   | RuleErrorCode
   | PolicyErrorCode
   | PoliciesErrorCode
-  | AttestationErrorCode;
+  | AttestationErrorCode
+  | ComplianceErrorCode;
 
 /**
  * The one place where error codes become HTTP status codes. A code missing
@@ -118,6 +120,10 @@ export const ERROR_STATUS: Readonly<Record<HttpErrorCode, number>> = {
   TPM_CA_EXISTS: 409,
   ATTESTATION_SETTINGS_INVALID: 400,
   GOLDEN_EVIDENCE_MISSING: 409,
+
+  REPORT_NOT_FOUND: 404,
+  REPORT_TOO_LARGE: 422,
+  REPORT_RENDERER_UNAVAILABLE: 503,
 };
 
 export function isHttpErrorCode(code: string): code is HttpErrorCode {

@@ -53,6 +53,13 @@ const EXPECTED_ACCESS: Readonly<Record<string, RouteAccess>> = {
   'PUT /v1/groups/:name/attestation-profile': 'attestation:manage',
   'GET /v1/attestation/tpm-cas': 'fleet:read',
   'POST /v1/attestation/tpm-cas': 'attestation:manage',
+  // Compliance: reading the fleet's state; generating a report stores and audits it, but changes nothing.
+  'GET /v1/compliance/devices/:id': 'fleet:read',
+  'GET /v1/compliance/groups/:name': 'fleet:read',
+  'GET /v1/compliance/fleet': 'fleet:read',
+  'GET /v1/compliance/report': 'fleet:read',
+  'GET /v1/compliance/reports/:id': 'fleet:read',
+  'GET /v1/compliance/reports/:id/signature': 'fleet:read',
   'GET /v1/siem/exporters': 'siem:read',
   'POST /v1/siem/exporters': 'siem:manage',
   'DELETE /v1/siem/exporters/:name': 'siem:manage',

@@ -4,6 +4,7 @@ import type { FastifyInstance, FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
 import { registerAttestationDeviceRoutes } from '../attestation/index.ts';
 import { registerDeviceApiRoutes } from '../channel/index.ts';
+import { watchDeviceEvidence } from '../compliance/index.ts';
 import { csrAttributesDer, EnrollmentError, registerEstRoutes } from '../est/index.ts';
 import { installProblemHandlers } from '../http/problem.ts';
 import { RequestError } from '../http/request-error.ts';
@@ -114,6 +115,8 @@ export async function buildDeviceApp(options: DeviceAppOptions): Promise<DeviceA
     );
   });
 
+  // Before the routes: devices re-evaluated for compliance after they report evidence.
+  watchDeviceEvidence(app, options.services.compliance);
   registerEstRoutes(app, est, devicePeers, csrAttributesDer(), options.estMaxInFlight);
   registerRevocationRoutes(app, options.services.revocation);
   // Rejected WebSocket upgrades (and clients that never read the answer) leave sockets the HTTP

@@ -5,6 +5,7 @@ import type { Logger } from 'pino';
 import { registerAttestationOperatorRoutes } from '../attestation/index.ts';
 import { registerAuditRoutes } from '../audit/index.ts';
 import { registerChannelOperatorRoutes } from '../channel/index.ts';
+import { registerComplianceRoutes } from '../compliance/index.ts';
 import { registerDashboardRoutes } from '../dashboard/index.ts';
 import { registerDetectionRoutes } from '../detection/index.ts';
 import { registerDeviceRoutes } from '../devices/index.ts';
@@ -111,6 +112,7 @@ export async function buildOperatorApp(options: OperatorAppOptions): Promise<Fas
   registerDetectionRoutes(app, services);
   registerPolicyRoutes(app, services);
   registerAttestationOperatorRoutes(app, services);
+  registerComplianceRoutes(app, services);
   await registerDashboardRoutes(
     app,
     options.dashboardDir === undefined ? {} : { distDir: options.dashboardDir },

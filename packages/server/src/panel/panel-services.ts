@@ -3,6 +3,7 @@ import type { PanelReachability } from '@palisade/core';
 import { AttestationService } from '../attestation/index.ts';
 import { AuditLog } from '../audit/index.ts';
 import { DevicePresence, PushHub } from '../channel/index.ts';
+import { ComplianceService } from '../compliance/index.ts';
 import type { PanelConfig } from '../config/index.ts';
 import type { Db } from '../db/index.ts';
 import { AlertStore, DetectionQueue, RuleStore } from '../detection/index.ts';
@@ -28,6 +29,7 @@ import {
 import { buildIssuerRevocation, reissueCrls } from '../revocation/index.ts';
 import { DEFAULT_LOGIN_THROTTLE, LoginThrottle } from '../security/index.ts';
 import { ExporterQueue } from '../siem/index.ts';
+import { DEVICE_TLS_GROUPS } from './device-app.ts';
 import type { PanelServices } from './services.ts';
 
 /**
@@ -104,19 +106,53 @@ export async function buildPanelServices(input: {
   const policyRollouts = new PolicyRollouts(db, audit, policyAssignments, now);
   const eventPipeline = new EventPipeline(db, eventStore, (tx, events) => exports.enqueueIn(tx, events));
   const panelEvents = new PanelEvents(eventPipeline, now, input.onInternalError);
+  const policyDelivery = new PolicyDelivery({
+    db,
+    assignments: policyAssignments,
+    rollouts: policyRollouts,
+    trust: () => signing.trust,
+    events: panelEvents,
+    now,
+  });
+  const rules = new RuleStore(db, audit, now);
+  const attestation = new AttestationService({
+    db,
+    audit,
+    devices,
+    pipeline: eventPipeline,
+    panelEvents,
+    now,
+  });
+  const ingest = new ReportIngest(db, now, eventPipeline);
+  const compliance = new ComplianceService({
+    db,
+    audit,
+    devices,
+    attestation,
+    policies: policyStore,
+    policyAssignments,
+    policyDelivery,
+    exports,
+    rules,
+    ca,
+    now,
+    organization: config.organization,
+    postQuantumGroup: DEVICE_TLS_GROUPS.split(':')[0],
+  });
+  // Evidence changes the compliance context re-evaluates at once (the device listener adds its own).
+  devices.onRevocation(async (revoked) => compliance.evidenceChanged(revoked.map((r) => r.deviceId)));
+  devices.onCertificateRecorded((tx, deviceId) => compliance.notifyIn(tx, [deviceId]));
+  ingest.onReports((deviceId, reports) => {
+    if (reports.some((r) => r.kind === 'inventory' || r.kind === 'state'))
+      compliance.evidenceChanged([deviceId]);
+  });
   return {
     policies: policyStore,
     policyAssignments,
     policyRollouts,
-    policyDelivery: new PolicyDelivery({
-      db,
-      assignments: policyAssignments,
-      rollouts: policyRollouts,
-      trust: () => signing.trust,
-      events: panelEvents,
-      now,
-    }),
-    rules: new RuleStore(db, audit, now),
+    policyDelivery,
+    rules,
+    compliance,
     alerts: new AlertStore(db, audit, now),
     detectionQueue: new DetectionQueue(db),
     eventStore,
@@ -131,12 +167,12 @@ export async function buildPanelServices(input: {
       },
     }),
     panelEvents,
-    attestation: new AttestationService({ db, audit, devices, pipeline: eventPipeline, panelEvents, now }),
+    attestation,
     presence: new DevicePresence(db, { now, heartbeatSeconds: config.heartbeatSeconds }),
     hub: new PushHub(),
     exports,
     ocspCache: revocation.ocsp,
-    ingest: new ReportIngest(db, now, eventPipeline),
+    ingest,
     revocation,
     db,
     audit,

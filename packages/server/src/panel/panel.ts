@@ -252,6 +252,9 @@ export async function startPanel(options: StartPanelOptions): Promise<RunningPan
     cleanup.push(() => detection.stop());
     const stopPolicyListener = await services.policyDelivery.listen();
     cleanup.push(stopPolicyListener);
+    // Re-evaluation when evidence changes, and the periodic full pass (one replica at a time).
+    await services.compliance.start((error) => logger.error({ err: error }, 'compliance evaluation failed'));
+    cleanup.push(() => services.compliance.stop());
     const rolloutTimer = setInterval(() => {
       advancePolicyRollouts(services).catch((error: unknown) =>
         logger.error({ err: error }, 'policy rollout round failed'),

@@ -1,6 +1,7 @@
 import type { AttestationService } from '../attestation/index.ts';
 import type { AuditLog } from '../audit/index.ts';
 import type { DevicePresence, PushHub } from '../channel/index.ts';
+import type { ComplianceService } from '../compliance/index.ts';
 import type { Db } from '../db/index.ts';
 import type { AlertStore, DetectionQueue, RuleStore } from '../detection/index.ts';
 import type {
@@ -57,4 +58,5 @@ export interface PanelServices {
   /** Drops this replica's cached OCSP answers (a revocation committed elsewhere). */
   readonly ocspCache: { invalidate(): void };
   readonly attestation: AttestationService;
+  readonly compliance: ComplianceService;
 }
